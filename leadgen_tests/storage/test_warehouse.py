@@ -1,0 +1,210 @@
+"""The warehouse's promises, each shown on a real DuckDB file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from leadgen_assets.storage.warehouse import (
+    EmptyWriteError,
+    PartitionSliceError,
+    SchemaChangeError,
+    Warehouse,
+)
+
+D1, D2 = dt.date(2026, 6, 1), dt.date(2026, 6, 2)
+
+
+def day_frame(day: dt.date, n: int, start: int = 0) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "delivery_date": [day] * n,
+            "lead_id": [f"l{i}" for i in range(start, start + n)],
+            "score": [float(i) for i in range(start, start + n)],
+        },
+        schema={"delivery_date": pl.Date, "lead_id": pl.Utf8, "score": pl.Float64},
+    )
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "wh.duckdb")
+
+
+def rows(wh: Warehouse, day: dt.date) -> pl.DataFrame:
+    return wh.query(
+        "SELECT lead_id, score FROM signals.leads WHERE delivery_date = ? ORDER BY lead_id", [day]
+    )
+
+
+def test_overwrite_replaces_only_its_partition(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        w.write_partitions("signals.leads", day_frame(D2, 2), partition_col="delivery_date", keys=[D2])
+        report = w.write_partitions(
+            "signals.leads", day_frame(D1, 5, start=10), partition_col="delivery_date", keys=[D1]
+        )
+    assert (report.rows_written, report.rows_replaced) == (5, 3)
+    assert rows(wh, D1)["lead_id"].to_list() == [f"l{i}" for i in range(10, 15)]
+    assert rows(wh, D2)["lead_id"].to_list() == ["l0", "l1"]
+
+
+def test_insert_is_by_column_name_not_position(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 2), partition_col="delivery_date", keys=[D1])
+        reordered = day_frame(D1, 2, start=5).select("score", "delivery_date", "lead_id")
+        w.write_partitions("signals.leads", reordered, partition_col="delivery_date", keys=[D1])
+    got = rows(wh, D1)
+    assert got["lead_id"].to_list() == ["l5", "l6"]
+    assert got["score"].to_list() == [5.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda f: f.with_columns(pl.lit("x").alias("channel")), "column 'channel' added"),
+        (lambda f: f.drop("score"), "column 'score' removed"),
+        (
+            lambda f: f.with_columns(pl.col("score").cast(pl.Utf8)),
+            "column 'score' changed type DOUBLE -> VARCHAR",
+        ),
+    ],
+)
+def test_schema_change_is_refused_and_old_rows_stay(wh: Warehouse, mutate, expected: str) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        with pytest.raises(SchemaChangeError) as err:
+            w.write_partitions(
+                "signals.leads", mutate(day_frame(D1, 4, start=7)), partition_col="delivery_date", keys=[D1]
+            )
+    message = str(err.value)
+    assert "signals.leads" in message and expected in message
+    assert "leadgen warehouse drop" in message  # tells the user what to do
+    assert rows(wh, D1)["lead_id"].to_list() == ["l0", "l1", "l2"]
+
+
+def test_empty_frame_does_not_delete_a_partition(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        with pytest.raises(EmptyWriteError, match="refusing to replace 3 existing"):
+            w.write_partitions("signals.leads", day_frame(D1, 0), partition_col="delivery_date", keys=[D1])
+    assert len(rows(wh, D1)) == 3
+    # an empty write to a slice that holds nothing is simply a no-op
+    with wh.writer() as w:
+        report = w.write_partitions("signals.leads", day_frame(D2, 0), partition_col="delivery_date", keys=[D2])
+    assert report.rows_written == 0
+    # and an explicit allow_empty does clear it
+    with wh.writer() as w:
+        w.write_partitions(
+            "signals.leads", day_frame(D1, 0), partition_col="delivery_date", keys=[D1], allow_empty=True
+        )
+    assert rows(wh, D1).is_empty()
+
+
+def test_rows_outside_the_slice_are_refused(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        with pytest.raises(PartitionSliceError, match="1 row"):
+            w.write_partitions(
+                "signals.leads",
+                pl.concat([day_frame(D1, 2), day_frame(D2, 1, start=9)]),
+                partition_col="delivery_date",
+                keys=[D1],
+            )
+    assert len(rows(wh, D1)) == 3
+
+
+def test_a_failing_insert_rolls_back_the_delete(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        w.con.execute('ALTER TABLE signals.leads ALTER COLUMN lead_id SET NOT NULL')
+        bad = day_frame(D1, 2).with_columns(pl.lit(None, dtype=pl.Utf8).alias("lead_id"))
+        with pytest.raises(Exception, match="NOT NULL"):
+            w.write_partitions("signals.leads", bad, partition_col="delivery_date", keys=[D1])
+    assert rows(wh, D1)["lead_id"].to_list() == ["l0", "l1", "l2"]
+
+
+def test_scoped_writes_share_a_table(wh: Warehouse) -> None:
+    def q(source: str, n: int) -> pl.DataFrame:
+        return day_frame(D1, n).with_columns(pl.lit(source).alias("source"))
+
+    with wh.writer() as w:
+        kw = dict(partition_col="delivery_date", keys=[D1])
+        w.write_partitions("signals.quarantine", q("form_leads", 2), scope={"source": "form_leads"}, **kw)
+        w.write_partitions("signals.quarantine", q("crm_contacts", 4), scope={"source": "crm_contacts"}, **kw)
+        w.write_partitions("signals.quarantine", q("form_leads", 1), scope={"source": "form_leads"}, **kw)
+    counts = dict(
+        wh.query("SELECT source, count(*) FROM signals.quarantine GROUP BY ALL").iter_rows()
+    )
+    assert counts == {"form_leads": 1, "crm_contacts": 4}
+
+
+def test_sql_source_and_reader_is_read_only(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        w.replace_table(
+            "scoring.top",
+            "SELECT lead_id, score FROM signals.leads WHERE score >= ?",
+            params=[1.0],
+        )
+    assert wh.query("SELECT count(*) AS n FROM scoring.top")["n"][0] == 2
+    with wh.reader() as con, pytest.raises(Exception, match="read-only"):
+        con.execute("DELETE FROM signals.leads")
+
+
+def test_hostile_names_are_quoted(wh: Warehouse) -> None:
+    frame = day_frame(D1, 1).with_columns(pl.lit("x").alias('we"ird; DROP TABLE x --'))
+    with wh.writer() as w:
+        w.write_partitions("signals.odd", frame, partition_col="delivery_date", keys=[D1])
+    assert wh.row_count("signals.odd") == 1
+
+
+WRITER = textwrap.dedent(
+    """
+    import datetime as dt, sys
+    from leadgen_assets.storage.warehouse import Warehouse
+    day = dt.date(2026, 6, 1)
+    # A slow overwrite: 60M generated rows, so the kill lands while the INSERT runs.
+    sql = (
+        "SELECT DATE '2026-06-01' AS delivery_date, 'new' || i::VARCHAR AS lead_id, "
+        "i::DOUBLE AS score FROM range(60000000) t(i)"
+    )
+    def progress(stage):
+        print(stage, flush=True)
+    with Warehouse(sys.argv[1]).writer() as w:
+        w.write_partitions("signals.leads", sql, partition_col="delivery_date", keys=[day], progress=progress)
+    print("committed", flush=True)
+    """
+)
+
+
+def test_sigkill_mid_overwrite_keeps_previous_rows(wh: Warehouse, tmp_path: Path) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 1000), partition_col="delivery_date", keys=[D1])
+        w.write_partitions("signals.leads", day_frame(D2, 10), partition_col="delivery_date", keys=[D2])
+    before = rows(wh, D1)
+
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(wh.path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # printed after the DELETE ran, inside the transaction
+    assert line.startswith("deleted 1000 row(s)"), line
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    after = rows(wh, D1)
+    assert after.equals(before)
+    assert len(rows(wh, D2)) == 10
+
