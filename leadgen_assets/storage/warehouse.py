@@ -197,7 +197,7 @@ class Writer:
         scope: dict[str, str] | None = None,
         allow_empty: bool = False,
         progress: Callable[[str], None] | None = None,
-        params: Sequence[Any] | None = None,
+        params: Sequence[Any] | dict[str, Any] | None = None,
     ) -> WriteReport:
         """Atomically replace the rows of ``table`` whose ``partition_col`` is in ``keys``.
 
@@ -259,7 +259,7 @@ class Writer:
         data: Data,
         *,
         allow_empty: bool = False,
-        params: Sequence[Any] | None = None,
+        params: Sequence[Any] | dict[str, Any] | None = None,
     ) -> WriteReport:
         """Atomically replace all rows of an unpartitioned table (same schema rules)."""
         started = time.perf_counter()
@@ -285,7 +285,7 @@ class Writer:
                 raise
         return WriteReport(table, n_in, existing_rows, time.perf_counter() - started)
 
-    def append(self, table: str, data: Data, *, params: Sequence[Any] | None = None) -> WriteReport:
+    def append(self, table: str, data: Data, *, params: Sequence[Any] | dict[str, Any] | None = None) -> WriteReport:
         """Append rows in one transaction (ledgers and the audit log)."""
         started = time.perf_counter()
         with self._incoming(data, params):
@@ -311,7 +311,7 @@ class Writer:
 
     # -------------------------------------------------------------- internals
     @contextlib.contextmanager
-    def _incoming(self, data: Data, params: Sequence[Any] | None) -> Iterator[None]:
+    def _incoming(self, data: Data, params: Sequence[Any] | dict[str, Any] | None) -> Iterator[None]:
         """Expose ``data`` as a temp relation named ``_INCOMING`` for the duration of a write."""
         name = quote_ident(self._INCOMING)
         if isinstance(data, pl.DataFrame):

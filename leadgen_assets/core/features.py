@@ -1,0 +1,167 @@
+"""Lead features, first version, point-in-time correct.
+
+A lead delivered on day D is scored as of its submit time ``t``. Its features use only:
+
+* events with an event time at or before ``t`` (event time), and
+* rows delivered on or before D (arrival time): a late event that reached us after D is
+  not used, even if it happened before ``t``;
+* visitor -> person links that were known at ``t``.
+
+Fit features (who the company is) and engagement features (what the person and their
+account did) are separate groups. The feature set's version is a hash of its definition,
+so a change in the SQL or the catalogue is a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    group: str  # "fit", "engagement" or "risk"
+    description: str
+    expected_range: tuple[float, float] | None = None
+
+
+FEATURES = (
+    Feature("industry", "fit", "Industry from the CRM account, else enrichment, else the form."),
+    Feature("employees", "fit", "Company size from the CRM, else enrichment, else the form's band.", (1, 100_000)),
+    Feature("region", "fit", "State, province or UK nation of the account."),
+    Feature("country", "fit", "ISO country of the lead."),
+    Feature("service_needed", "fit", "Service the lead asked for, as typed on the form."),
+    Feature("budget", "fit", "Budget band from the form."),
+    Feature("timeline", "fit", "Buying timeline from the form."),
+    Feature("is_free_mail", "fit", "The lead used a free-mail address."),
+    Feature("is_role_address", "fit", "The lead used a shared role address (info@, sales@...)."),
+    Feature("is_senior_title", "fit", "Job title is an owner, executive, director or head."),
+    Feature("is_existing_account", "fit", "The person's account is already in the CRM."),
+    Feature("pageviews_30d", "engagement", "Page views in the 30 days before submit.", (0, 500)),
+    Feature("active_days_30d", "engagement", "Days with any web activity in the 30 days before submit.", (0, 30)),
+    Feature("pricing_views_30d", "engagement", "Pricing page views in the 30 days before submit.", (0, 100)),
+    Feature("service_page_views_30d", "engagement", "Service page views in the 30 days before submit.", (0, 200)),
+    Feature("case_study_views_30d", "engagement", "Case-study views and downloads in the 30 days before submit.", (0, 100)),
+    Feature("demo_requested", "engagement", "A demo request (event or /demo page) before submit."),
+    Feature("engagement_decayed", "engagement", "Sum over events of exp(-age/7 days): recent activity counts more.", (0, 500)),
+    Feature("days_since_last_visit", "engagement", "Days from the last web event before submit to submit.", (0, 30)),
+    Feature("prior_leads_90d", "engagement", "The person's earlier form submits in the last 90 days.", (0, 50)),
+    Feature("prior_channels_90d", "engagement", "Distinct channels of those earlier submits.", (0, 6)),
+    Feature("account_engaged_people_30d", "engagement", "Other people of the same account with web activity in 30 days.", (0, 100)),
+    Feature("account_events_30d", "engagement", "Web events of the whole account in 30 days.", (0, 10_000)),
+    Feature("is_test", "risk", "Looks like a test submission (test names, test domains)."),
+    Feature("is_student", "risk", "A student (.edu address or student title)."),
+    Feature("is_gibberish", "risk", "Name with no vowels or keyboard mashing."),
+    Feature("phone_is_placeholder", "risk", "Phone shared by more than three different surnames."),
+)
+
+FEATURE_SET = "lead_v1"
+
+LEAD_FEATURES_SQL = """
+WITH leads AS (
+    SELECT f.lead_id, f.delivery_date, f.submitted_at AS scored_at, f.channel, f.campaign,
+           pr.person_id, m.account_id, f.company_domain, f.email_domain, f.is_free_mail,
+           f.is_role_address, f.job_title, f.service_needed, f.budget, f.timeline,
+           f.employees AS form_employees, f.industry AS form_industry, f.country,
+           f.first_name_key, f.last_name_key, f.phone_e164, f.email
+    FROM signals.form_leads f
+    JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
+    LEFT JOIN identity.account_matches m ON m.person_id = pr.person_id
+    WHERE f.delivery_date = $day
+),
+visits AS (
+    SELECT l.lead_id, l.scored_at, w.event_at, w.event_type, w.event_name, w.page_path
+    FROM leads l
+    JOIN identity.visitor_map v ON v.person_id = l.person_id AND v.linked_at <= l.scored_at
+    JOIN signals.web_events w ON w.anonymous_id = v.anonymous_id
+    WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY
+      AND w.delivery_date <= $day
+),
+eng AS (
+    SELECT lead_id,
+           count(*) FILTER (WHERE event_type = 'page') AS pageviews_30d,
+           count(DISTINCT CAST(event_at AS DATE)) AS active_days_30d,
+           count(*) FILTER (WHERE page_path = '/pricing') AS pricing_views_30d,
+           count(*) FILTER (WHERE page_path LIKE '/services/%') AS service_page_views_30d,
+           count(*) FILTER (WHERE page_path LIKE '/case-studies/%' OR event_name = 'Case Study Downloaded') AS case_study_views_30d,
+           bool_or(event_name = 'Demo Requested' OR page_path = '/demo') AS demo_requested,
+           sum(exp(-(epoch(scored_at) - epoch(event_at)) / 86400.0 / 7.0)) AS engagement_decayed,
+           min((epoch(scored_at) - epoch(event_at)) / 86400.0) AS days_since_last_visit
+    FROM visits GROUP BY lead_id
+),
+prior AS (
+    SELECT l.lead_id, count(*) AS prior_leads_90d, count(DISTINCT pr.channel) AS prior_channels_90d
+    FROM leads l
+    JOIN identity.person_records pr ON pr.person_id = l.person_id AND pr.source = 'form_leads'
+    WHERE pr.seen_at < l.scored_at AND pr.seen_at > l.scored_at - INTERVAL 90 DAY AND pr.delivery_date <= $day
+    GROUP BY l.lead_id
+),
+acct AS (
+    SELECT l.lead_id, count(DISTINCT v.person_id) FILTER (WHERE v.person_id <> l.person_id) AS account_engaged_people_30d,
+           count(*) AS account_events_30d
+    FROM leads l
+    JOIN identity.account_matches m ON m.account_id = l.account_id
+    JOIN identity.visitor_map v ON v.person_id = m.person_id AND v.linked_at <= l.scored_at
+    JOIN signals.web_events w ON w.anonymous_id = v.anonymous_id
+    WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY AND w.delivery_date <= $day
+    GROUP BY l.lead_id
+),
+crm AS (
+    SELECT * FROM signals.crm_accounts WHERE delivery_date <= $day
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
+),
+enr AS (
+    SELECT * FROM signals.enrichment WHERE delivery_date <= $day
+    QUALIFY row_number() OVER (PARTITION BY domain ORDER BY delivery_date DESC, source_line DESC) = 1
+),
+placeholder_phones AS (
+    SELECT phone_e164 FROM signals.form_leads
+    WHERE delivery_date <= $day AND phone_e164 IS NOT NULL
+    GROUP BY phone_e164 HAVING count(DISTINCT last_name_key) > 3
+)
+SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.channel, l.campaign,
+       l.company_domain, crm.owner_id AS crm_owner_id,
+       coalesce(crm.industry, enr.industry, l.form_industry) AS industry,
+       coalesce(crm.employees, enr.employee_count, l.form_employees) AS employees,
+       coalesce(crm.region, enr.region) AS region,
+       coalesce(l.country, crm.country, enr.country) AS country,
+       l.service_needed, l.budget, l.timeline,
+       coalesce(l.is_free_mail, false) AS is_free_mail,
+       coalesce(l.is_role_address, false) AS is_role_address,
+       coalesce(regexp_matches(lower(l.job_title), '(owner|founder|ceo|cfo|cto|coo|cio|president|chief|director|head|vp|vice president|partner|principal)'), false) AS is_senior_title,
+       crm.account_id IS NOT NULL AS is_existing_account,
+       coalesce(eng.pageviews_30d, 0) AS pageviews_30d,
+       coalesce(eng.active_days_30d, 0) AS active_days_30d,
+       coalesce(eng.pricing_views_30d, 0) AS pricing_views_30d,
+       coalesce(eng.service_page_views_30d, 0) AS service_page_views_30d,
+       coalesce(eng.case_study_views_30d, 0) AS case_study_views_30d,
+       coalesce(eng.demo_requested, false) AS demo_requested,
+       coalesce(eng.engagement_decayed, 0.0) AS engagement_decayed,
+       eng.days_since_last_visit,
+       coalesce(prior.prior_leads_90d, 0) AS prior_leads_90d,
+       coalesce(prior.prior_channels_90d, 0) AS prior_channels_90d,
+       coalesce(acct.account_engaged_people_30d, 0) AS account_engaged_people_30d,
+       coalesce(acct.account_events_30d, 0) AS account_events_30d,
+       coalesce(l.first_name_key IN ('test', 'asdf', 'qwerty', 'foo', 'xxx')
+                OR l.last_name_key IN ('test', 'asdf', 'qwerty', 'bar', 'xxx')
+                OR split_part(l.email, '@', 1) IN ('test', 'asdf', 'qwerty', 'foo')
+                OR l.email_domain IN ('test.com', 'example.com', 'asdf.com', 'mailinator.com'), false) AS is_test,
+       coalesce(l.email_domain LIKE '%.edu' OR lower(l.job_title) LIKE '%student%', false) AS is_student,
+       coalesce(regexp_matches(l.first_name_key, '^[^aeiouy]{4,}$') OR regexp_matches(l.last_name_key, '^[^aeiouy]{5,}$')
+                OR regexp_matches(l.first_name_key, '(.)\\1\\1'), false) AS is_gibberish,
+       l.phone_e164 IN (SELECT phone_e164 FROM placeholder_phones) AS phone_is_placeholder
+FROM leads l
+LEFT JOIN eng USING (lead_id)
+LEFT JOIN prior USING (lead_id)
+LEFT JOIN acct USING (lead_id)
+LEFT JOIN crm ON crm.account_id = l.account_id
+LEFT JOIN enr ON enr.domain = l.company_domain
+ORDER BY l.lead_id
+"""
+
+
+def feature_set_version() -> str:
+    """A short hash of the SQL and the catalogue: any change is a new version."""
+    text = LEAD_FEATURES_SQL + repr(FEATURES)
+    return FEATURE_SET + "-" + hashlib.sha256(text.encode()).hexdigest()[:10]

@@ -1,0 +1,287 @@
+"""Identity resolution, first version: exact matches on normalised email and phone.
+
+Runs as SQL on a DuckDB connection that holds the signals tables; no Dagster here.
+
+* Records from every person-bearing source (form leads, CRM contacts, identify calls,
+  consent events) link when they share an email match key or an E.164 phone.
+* A role address (info@, sales@ ...) never links, and neither does a placeholder: a key
+  shared by more than ``max_names_per_key`` different surnames (test numbers, dummy emails).
+* Clusters are connected components, found by min-label propagation.
+* A person's id is derived from the cluster's earliest record (first seen, then record
+  key), so ids stay the same across runs as long as history does. When two clusters join,
+  the older cluster's id survives.
+* Suppression is monotone: if any record of a person is a consent event, the person is
+  suppressed from the first such event on.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+MAX_NAMES_PER_KEY = 3
+MAX_ROUNDS = 50
+
+RECORDS_SQL = """
+CREATE OR REPLACE TEMP TABLE id_records AS
+WITH contacts AS (
+    SELECT * FROM signals.crm_contacts
+    QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
+)
+SELECT 'form_leads:' || lead_id AS record_key, 'form_leads' AS source, channel,
+       email_key, is_role_address, phone_e164, last_name_key, first_name_key,
+       company_domain, company_key, country, submitted_at AS seen_at, delivery_date,
+       CAST(NULL AS VARCHAR) AS consent_type
+FROM signals.form_leads
+UNION ALL
+SELECT 'crm_contacts:' || contact_id, 'crm_contacts', NULL,
+       email_key, is_role_address, phone_e164, last_name_key, first_name_key,
+       CASE WHEN NOT is_free_mail THEN email_domain END, NULL, NULL,
+       coalesce(created_at, modified_at), delivery_date, NULL
+FROM contacts
+UNION ALL
+SELECT 'web_identify:' || event_id, 'web_events', NULL,
+       email_key, is_role_address, NULL, NULL, NULL,
+       CASE WHEN NOT is_free_mail THEN email_domain END, NULL, NULL,
+       event_at, delivery_date, NULL
+FROM signals.web_events WHERE event_type = 'identify' AND email_key IS NOT NULL
+UNION ALL
+SELECT 'consent_events:' || event_id, 'consent_events', NULL,
+       email_key, is_role_address, phone_e164, NULL, NULL, NULL, NULL, NULL,
+       occurred_at, delivery_date, event_type
+FROM signals.consent_events
+"""
+
+KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE id_keys AS
+WITH raw_keys AS (
+    SELECT record_key, 'email:' || email_key AS match_key, last_name_key
+    FROM id_records WHERE email_key IS NOT NULL AND NOT coalesce(is_role_address, false)
+    UNION ALL
+    SELECT record_key, 'phone:' || phone_e164, last_name_key
+    FROM id_records WHERE phone_e164 IS NOT NULL
+),
+key_stats AS (
+    SELECT match_key, count(DISTINCT last_name_key) AS names, count(*) AS records
+    FROM raw_keys GROUP BY match_key
+)
+SELECT r.record_key, r.match_key, s.names > ? AS is_placeholder
+FROM raw_keys r JOIN key_stats s USING (match_key)
+"""
+
+COMPONENTS_INIT_SQL = """
+CREATE OR REPLACE TEMP TABLE id_labels AS
+SELECT record_key, row_number() OVER (ORDER BY seen_at NULLS LAST, record_key) AS label
+FROM id_records
+"""
+
+# One round: each key takes the smallest label of its records, each record the smallest
+# label of its keys.
+PROPAGATE_SQL = """
+CREATE OR REPLACE TEMP TABLE id_labels_next AS
+WITH links AS (SELECT record_key, match_key FROM id_keys WHERE NOT is_placeholder),
+key_min AS (
+    SELECT l.match_key, min(lb.label) AS label
+    FROM links l JOIN id_labels lb USING (record_key) GROUP BY l.match_key
+),
+rec_min AS (
+    SELECT l.record_key, min(k.label) AS label
+    FROM links l JOIN key_min k USING (match_key) GROUP BY l.record_key
+)
+SELECT lb.record_key, least(lb.label, coalesce(r.label, lb.label)) AS label
+FROM id_labels lb LEFT JOIN rec_min r USING (record_key)
+"""
+
+PERSON_RECORDS_SQL = """
+SELECT r.record_key, r.source, r.channel, r.delivery_date, r.seen_at,
+       p.person_id, r.consent_type IS NOT NULL AS is_consent_event
+FROM id_records r
+JOIN id_labels l USING (record_key)
+JOIN (
+    SELECT l.label, 'P' || substr(md5(r.record_key), 1, 15) AS person_id
+    FROM id_labels l JOIN id_records r USING (record_key)
+    QUALIFY row_number() OVER (PARTITION BY l.label ORDER BY r.seen_at NULLS LAST, r.record_key) = 1
+) p USING (label)
+"""
+
+
+def resolve(con: duckdb.DuckDBPyConnection, max_names_per_key: int = MAX_NAMES_PER_KEY) -> int:
+    """Build temp tables ``id_records``, ``id_keys``, ``id_labels``; return rounds used."""
+    con.execute(RECORDS_SQL)
+    con.execute(KEYS_SQL, [max_names_per_key])
+    con.execute(COMPONENTS_INIT_SQL)
+    for rounds in range(1, MAX_ROUNDS + 1):
+        con.execute(PROPAGATE_SQL)
+        changed = con.execute(
+            "SELECT count(*) FROM id_labels_next n JOIN id_labels o USING (record_key) WHERE n.label <> o.label"
+        ).fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE id_labels AS SELECT * FROM id_labels_next")
+        if not changed:
+            return rounds
+    raise RuntimeError(
+        f"identity resolution did not converge in {MAX_ROUNDS} rounds; a chain of shared keys "
+        "this long usually means a placeholder value slipped through. Lower max_names_per_key."
+    )
+
+
+PERSONS_SQL = """
+WITH rec AS (
+    SELECT r.*, pr.person_id FROM id_records r JOIN identity.person_records pr USING (record_key)
+),
+named AS (
+    SELECT person_id,
+           mode(first_name_key) FILTER (WHERE first_name_key IS NOT NULL) AS first_name_key,
+           mode(last_name_key) FILTER (WHERE last_name_key IS NOT NULL) AS last_name_key,
+           arg_max(email_key, seen_at) FILTER (WHERE email_key IS NOT NULL AND NOT is_role_address) AS email_key,
+           arg_max(phone_e164, seen_at) FILTER (WHERE phone_e164 IS NOT NULL) AS phone_e164,
+           arg_max(company_domain, seen_at) FILTER (WHERE company_domain IS NOT NULL) AS company_domain,
+           arg_max(company_key, seen_at) FILTER (WHERE company_key IS NOT NULL) AS company_key,
+           arg_max(country, seen_at) FILTER (WHERE country IS NOT NULL) AS country,
+           min(seen_at) AS first_seen_at, max(seen_at) AS last_seen_at,
+           count(*) AS n_records,
+           count(*) FILTER (WHERE source = 'form_leads') AS n_leads,
+           list_sort(list_distinct(list(source))) AS sources,
+           min(seen_at) FILTER (WHERE consent_type IS NOT NULL) AS suppressed_at,
+           list_sort(list_distinct(list(consent_type) FILTER (WHERE consent_type IS NOT NULL))) AS suppression_reasons
+    FROM rec GROUP BY person_id
+)
+SELECT *, suppressed_at IS NOT NULL AS is_suppressed FROM named
+"""
+
+
+# Lead-to-account matching. Rules, in order: the person's company domain is a CRM
+# account's website domain; the company name key equals a CRM account's; otherwise the
+# person's company becomes a new-account candidate keyed by its domain (or name).
+ACCOUNT_MATCHES_SQL = """
+WITH crm AS (
+    SELECT * FROM signals.crm_accounts
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
+),
+crm_domain AS (SELECT domain, min(account_id) AS account_id FROM crm WHERE domain IS NOT NULL GROUP BY domain),
+crm_name AS (
+    SELECT company_key, min(account_id) AS account_id FROM crm WHERE company_key IS NOT NULL
+    GROUP BY company_key HAVING count(*) = 1
+),
+p AS (SELECT person_id, company_domain, company_key FROM identity.persons)
+SELECT p.person_id,
+       coalesce(d.account_id, n.account_id,
+                'A' || substr(md5(coalesce('domain:' || p.company_domain, 'name:' || p.company_key)), 1, 15)) AS account_id,
+       CASE WHEN d.account_id IS NOT NULL THEN 'crm_domain'
+            WHEN n.account_id IS NOT NULL THEN 'crm_company_name'
+            WHEN p.company_domain IS NOT NULL THEN 'candidate_domain'
+            ELSE 'candidate_company_name' END AS match_rule,
+       d.account_id IS NOT NULL OR n.account_id IS NOT NULL AS is_crm_account
+FROM p
+LEFT JOIN crm_domain d ON d.domain = p.company_domain
+LEFT JOIN crm_name n ON n.company_key = p.company_key
+WHERE p.company_domain IS NOT NULL OR p.company_key IS NOT NULL
+"""
+
+ACCOUNTS_SQL = """
+WITH crm AS (
+    SELECT * FROM signals.crm_accounts
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
+),
+members AS (
+    SELECT m.account_id, count(*) AS n_persons,
+           arg_max(p.company_domain, p.last_seen_at) AS candidate_domain,
+           arg_max(p.company_key, p.last_seen_at) AS candidate_company_key,
+           any_value(m.is_crm_account) AS is_crm_account
+    FROM identity.account_matches m JOIN identity.persons p USING (person_id)
+    GROUP BY m.account_id
+),
+enr AS (
+    SELECT * FROM signals.enrichment
+    QUALIFY row_number() OVER (PARTITION BY domain ORDER BY fetched_at DESC NULLS LAST, delivery_date DESC, source_line DESC) = 1
+)
+SELECT coalesce(c.account_id, m.account_id) AS account_id,
+       c.account_id IS NOT NULL AS is_crm_account,
+       coalesce(c.domain, m.candidate_domain) AS domain,
+       coalesce(c.company_key, m.candidate_company_key) AS company_key,
+       coalesce(c.industry, e.industry) AS industry,
+       coalesce(c.employees, e.employee_count) AS employees,
+       coalesce(c.country, e.country) AS country,
+       coalesce(c.region, e.region) AS region,
+       c.owner_id,
+       coalesce(m.n_persons, 0) AS n_persons,
+       CASE WHEN c.account_id IS NOT NULL THEN 'crm' WHEN e.domain IS NOT NULL THEN 'candidate+enrichment'
+            ELSE 'candidate' END AS evidence
+FROM crm c
+FULL OUTER JOIN members m ON m.account_id = c.account_id
+LEFT JOIN enr e ON e.domain = coalesce(c.domain, m.candidate_domain)
+"""
+
+# Anonymous visitor -> person, through identify calls and website form submits. The first
+# link wins; ``linked_at`` lets features use a link only once it was known.
+VISITOR_MAP_SQL = """
+WITH links AS (
+    SELECT w.anonymous_id, pr.person_id, w.event_at AS linked_at, 'identify' AS via
+    FROM signals.web_events w
+    JOIN identity.person_records pr ON pr.record_key = 'web_identify:' || w.event_id
+    WHERE w.event_type = 'identify' AND w.anonymous_id IS NOT NULL
+    UNION ALL
+    SELECT f.anonymous_id, pr.person_id, f.submitted_at, 'form_submit'
+    FROM signals.form_leads f
+    JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
+    WHERE f.anonymous_id IS NOT NULL
+)
+SELECT anonymous_id,
+       arg_min(person_id, linked_at) AS person_id,
+       min(linked_at) AS linked_at,
+       arg_min(via, linked_at) AS via,
+       count(DISTINCT person_id) AS n_persons_claiming
+FROM links GROUP BY anonymous_id
+"""
+
+# Knowledge graph: node and edge tables with provenance.
+GRAPH_NODES_SQL = """
+WITH reps AS (
+    SELECT * FROM signals.crm_users
+    QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY delivery_date DESC, source_line DESC) = 1
+)
+SELECT 'person:' || person_id AS node_id, 'person' AS node_type, person_id AS label,
+       first_seen_at AS first_seen, last_seen_at AS last_seen FROM identity.persons
+UNION ALL
+SELECT 'account:' || account_id, 'account', coalesce(domain, company_key), NULL, NULL FROM identity.accounts
+UNION ALL
+SELECT DISTINCT 'domain:' || domain, 'domain', domain, NULL, NULL FROM identity.accounts WHERE domain IS NOT NULL
+UNION ALL
+SELECT 'channel:' || channel, 'channel', channel, min(submitted_at), max(submitted_at)
+FROM signals.form_leads GROUP BY channel
+UNION ALL
+SELECT 'campaign:' || channel || '/' || campaign, 'campaign', campaign, min(submitted_at), max(submitted_at)
+FROM signals.form_leads WHERE campaign IS NOT NULL GROUP BY channel, campaign
+UNION ALL
+SELECT 'rep:' || user_id, 'rep', user_id, NULL, NULL FROM reps
+"""
+
+GRAPH_EDGES_SQL = """
+WITH leads AS (
+    SELECT pr.person_id, f.channel, f.campaign, f.submitted_at, pr.record_key
+    FROM signals.form_leads f JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
+),
+crm AS (
+    SELECT * FROM signals.crm_accounts
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
+)
+SELECT 'record:' || record_key AS src, 'person:' || person_id AS dst, 'same_as' AS edge_type,
+       record_key AS source_record, 1.0 AS confidence, seen_at AS first_seen, seen_at AS last_seen
+FROM identity.person_records
+UNION ALL
+SELECT 'account:' || account_id, 'domain:' || domain, 'same_as', 'identity.accounts', 1.0, NULL, NULL
+FROM identity.accounts WHERE domain IS NOT NULL
+UNION ALL
+SELECT 'person:' || m.person_id, 'account:' || m.account_id, 'works_at', m.match_rule,
+       CASE m.match_rule WHEN 'crm_domain' THEN 0.95 WHEN 'crm_company_name' THEN 0.8 ELSE 0.7 END,
+       p.first_seen_at, p.last_seen_at
+FROM identity.account_matches m JOIN identity.persons p USING (person_id)
+UNION ALL
+SELECT 'person:' || person_id, 'channel:' || channel, 'came_from', min(record_key), 1.0, min(submitted_at), max(submitted_at)
+FROM leads GROUP BY person_id, channel
+UNION ALL
+SELECT 'person:' || person_id, 'campaign:' || channel || '/' || campaign, 'engaged_with', min(record_key), 1.0,
+       min(submitted_at), max(submitted_at)
+FROM leads WHERE campaign IS NOT NULL GROUP BY person_id, channel, campaign
+UNION ALL
+SELECT 'rep:' || owner_id, 'account:' || account_id, 'owns', 'crm_accounts:' || account_id, 1.0, created_at, modified_at
+FROM crm WHERE owner_id IS NOT NULL
+"""

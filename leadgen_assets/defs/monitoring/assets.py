@@ -1,0 +1,212 @@
+"""monitoring: data quality, score drift and business KPIs, per delivery day."""
+
+
+import math
+
+import dagster as dg
+import polars as pl
+
+from leadgen_assets.defs.common import (
+    WarehouseResource,
+    layer_asset,
+    markdown_table,
+    partition_days,
+    write_metadata,
+)
+from leadgen_assets.defs.sources.assets import SOURCES
+from leadgen_assets.settings import start_date
+from leadgen_assets.storage.warehouse import qualified
+
+# Score histogram bins over rule points; the last bin is open-ended.
+POINT_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 100, 120]
+REFERENCE_DAYS = 14
+
+KPIS_SQL = """
+WITH s AS (
+    SELECT s.delivery_date, s.channel, s.lead_id, NOT s.disqualified AND regexp_matches(s.grade, '^[AB]') AS qualified,
+           r.decision
+    FROM scoring.lead_scores s JOIN routing.lead_routes r USING (lead_id)
+    WHERE s.delivery_date = $day
+),
+spend AS (
+    SELECT channel, sum(spend) AS spend FROM signals.ad_spend WHERE spend_date = $day GROUP BY channel
+)
+SELECT $day::DATE AS delivery_date, coalesce(s.channel, spend.channel) AS channel,
+       count(s.lead_id) AS leads,
+       count(*) FILTER (WHERE s.qualified) AS qualified_leads,
+       count(*) FILTER (WHERE s.decision = 'routed') AS routed,
+       count(*) FILTER (WHERE s.decision = 'review') AS sent_to_review,
+       count(*) FILTER (WHERE s.decision = 'suppressed') AS suppressed,
+       count(*) FILTER (WHERE s.decision = 'disqualified') AS disqualified,
+       coalesce(any_value(spend.spend), 0.0) AS spend,
+       CASE WHEN count(*) FILTER (WHERE s.qualified) > 0
+            THEN coalesce(any_value(spend.spend), 0.0) / count(*) FILTER (WHERE s.qualified) END AS cost_per_qualified_lead
+FROM s FULL OUTER JOIN spend ON spend.channel = s.channel
+GROUP BY ALL ORDER BY channel
+"""
+
+
+@layer_asset(
+    "monitoring",
+    "daily_kpis",
+    description="Business KPIs per delivery day and channel: leads, qualified leads (grade A or B), routed, "
+    "sent to review, suppressed, disqualified, ad spend and cost per qualified lead.",
+    code_version="1",
+    deps=[dg.AssetKey(["routing", "lead_routes"]), dg.AssetKey(["signals", "ad_spend"])],
+)
+def daily_kpis(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    days = partition_days(context)
+    reports = []
+    with store.writer() as w:
+        for day in days:
+            reports.append(
+                w.write_partitions("monitoring.daily_kpis", KPIS_SQL, partition_col="delivery_date", keys=[day], params={"day": day})
+            )
+        totals = w.con.sql(
+            "SELECT sum(leads) AS leads, sum(qualified_leads) AS qualified, sum(routed) AS routed, "
+            "sum(sent_to_review) AS review, sum(spend) AS spend FROM monitoring.daily_kpis WHERE delivery_date BETWEEN ? AND ?",
+            params=[days[0], days[-1]],
+        ).pl().row(0, named=True)
+    leads = int(totals["leads"] or 0)
+    qualified = int(totals["qualified"] or 0)
+    return dg.MaterializeResult(
+        metadata=write_metadata(
+            store, "monitoring.daily_kpis", reports,
+            leads=leads,
+            qualified_rate=round(qualified / leads, 4) if leads else 0.0,
+            routed=int(totals["routed"] or 0),
+            sent_to_review=int(totals["review"] or 0),
+            cost_per_qualified_lead=round(float(totals["spend"] or 0) / qualified, 2) if qualified else 0.0,
+        )
+    )
+
+
+@layer_asset(
+    "monitoring",
+    "data_quality",
+    description="Per source and delivery day: rows read, accepted and rejected, and the reject rate.",
+    code_version="1",
+    deps=[dg.AssetKey(["signals", s.name]) for s in SOURCES],
+)
+def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    days = partition_days(context)
+    parts = [
+        f"""SELECT '{s.name}' AS source,
+                   (SELECT count(*) FROM {qualified("sources." + s.name)} WHERE delivery_date = $day) AS rows_read,
+                   (SELECT count(*) FROM {qualified("signals." + s.name)} WHERE delivery_date = $day) AS rows_accepted,
+                   (SELECT count(*) FROM signals.quarantine WHERE delivery_date = $day AND source = '{s.name}') AS rows_rejected"""
+        for s in SOURCES  # source names are constants of this module, never data
+    ]
+    sql = (
+        "SELECT $day::DATE AS delivery_date, *, CASE WHEN rows_read > 0 THEN rows_rejected / rows_read ELSE 0 END AS reject_rate FROM ("
+        + " UNION ALL ".join(parts)
+        + ") ORDER BY source"
+    )
+    reports = []
+    with store.writer() as w:
+        for day in days:
+            reports.append(w.write_partitions("monitoring.data_quality", sql, partition_col="delivery_date", keys=[day], params={"day": day}))
+        summary = w.con.sql(
+            "SELECT source, sum(rows_read) AS rows_read, sum(rows_rejected) AS rows_rejected FROM monitoring.data_quality "
+            "WHERE delivery_date BETWEEN ? AND ? GROUP BY ALL ORDER BY source",
+            params=[days[0], days[-1]],
+        ).pl()
+    read = int(summary["rows_read"].sum())
+    rejected = int(summary["rows_rejected"].sum())
+    return dg.MaterializeResult(
+        metadata=write_metadata(
+            store, "monitoring.data_quality", reports,
+            overall_reject_rate=round(rejected / read, 5) if read else 0.0,
+            by_source=dg.MetadataValue.md(markdown_table(summary)),
+        )
+    )
+
+
+def _histogram(points: pl.Series) -> list[float]:
+    counts = [0] * len(POINT_BINS)
+    for value in points.to_list():
+        idx = max(i for i, edge in enumerate(POINT_BINS) if value >= edge)
+        counts[idx] += 1
+    total = max(sum(counts), 1)
+    return [c / total for c in counts]
+
+
+def psi(reference: list[float], current: list[float], floor: float = 1e-4) -> float:
+    """Population stability index; 0.1 is a shift worth a look, 0.25 a real one."""
+    return sum(
+        (max(c, floor) - max(r, floor)) * math.log(max(c, floor) / max(r, floor))
+        for r, c in zip(reference, current, strict=True)
+    )
+
+
+@layer_asset(
+    "monitoring",
+    "score_reference",
+    description=f"The reference histogram of rule points: all non-disqualified leads of the first "
+    f"{REFERENCE_DAYS} delivery days. Score drift is measured against it. Rematerialise it to move the reference.",
+    code_version="1",
+    deps=[dg.AssetKey(["scoring", "lead_scores"])],
+    partitioned=False,
+    automation=False,
+)
+def score_reference(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    with store.writer() as w:
+        pts = w.con.sql(
+            "SELECT points FROM scoring.lead_scores WHERE NOT disqualified AND delivery_date < ?::DATE + ?::INT",
+            params=[start_date(), REFERENCE_DAYS],
+        ).pl()["points"]
+        hist = _histogram(pts)
+        frame = pl.DataFrame({"bin_low": POINT_BINS, "share": hist, "leads": [pts.len()] * len(POINT_BINS)})
+        report = w.replace_table("monitoring.score_reference", frame)
+    return dg.MaterializeResult(metadata=write_metadata(store, "monitoring.score_reference", [report], reference_leads=pts.len()))
+
+
+@layer_asset(
+    "monitoring",
+    "score_drift",
+    description="Population stability index (PSI) of each day's rule points against the stored reference. "
+    "Above 0.25 the check fails: the mix of leads has shifted.",
+    code_version="1",
+    deps=[dg.AssetKey(["scoring", "lead_scores"]), score_reference],
+)
+def score_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    days = partition_days(context)
+    reports, latest = [], 0.0
+    with store.writer() as w:
+        if not w.table_exists("monitoring.score_reference"):
+            raise RuntimeError("monitoring/score_reference has not been materialised yet: materialise it first.")
+        reference = w.con.sql("SELECT share FROM monitoring.score_reference ORDER BY bin_low").pl()["share"].to_list()
+        for day in days:
+            pts = w.con.sql(
+                "SELECT points FROM scoring.lead_scores WHERE NOT disqualified AND delivery_date = ?", params=[day]
+            ).pl()["points"]
+            value = psi(reference, _histogram(pts)) if pts.len() else None
+            frame = pl.DataFrame(
+                {"delivery_date": [day], "leads": [pts.len()], "psi": [value]},
+                schema={"delivery_date": pl.Date, "leads": pl.Int64, "psi": pl.Float64},
+            )
+            reports.append(w.write_partitions("monitoring.score_drift", frame, partition_col="delivery_date", keys=[day]))
+            latest = value if value is not None else latest
+    return dg.MaterializeResult(metadata=write_metadata(store, "monitoring.score_drift", reports, psi=round(latest, 5)))
+
+
+@dg.asset_check(asset=score_drift, description="The latest day's score PSI is under 0.25.")
+def score_psi_under_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    latest = warehouse.store().query(
+        "SELECT delivery_date, psi FROM monitoring.score_drift WHERE psi IS NOT NULL ORDER BY delivery_date DESC LIMIT 1"
+    )
+    value = float(latest["psi"][0]) if latest.height else 0.0
+    return dg.AssetCheckResult(
+        passed=value < 0.25,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"psi": round(value, 5), "threshold": 0.25},
+    )
+
+
+defs = dg.Definitions(
+    assets=[daily_kpis, data_quality, score_reference, score_drift], asset_checks=[score_psi_under_threshold]
+)

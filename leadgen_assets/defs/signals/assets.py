@@ -1,0 +1,129 @@
+"""signals: typed, validated, normalised rows; every rejected row goes to quarantine."""
+
+
+import dagster as dg
+import polars as pl
+
+from leadgen_assets.core import signals as transforms
+from leadgen_assets.defs.common import (
+    WarehouseResource,
+    day_progress,
+    layer_asset,
+    markdown_table,
+    partition_days,
+    write_metadata,
+)
+from leadgen_assets.defs.sources.assets import SOURCES
+from leadgen_assets.storage.warehouse import qualified
+
+QUARANTINE = "signals.quarantine"
+
+DESCRIPTIONS = {
+    "web_events": "Web events with UTC event times, page paths and normalised identify emails; late events flagged.",
+    "form_leads": "Form leads from every channel mapped onto one lead schema: normalised email and match key, E.164 phone, company domain, ISO country, UTC submit time.",
+    "crm_accounts": "CRM accounts with website domain and company match key, one row per delivered change.",
+    "crm_contacts": "CRM contacts with normalised email and phone, one row per delivered change.",
+    "crm_opportunities": "CRM opportunities with stage, won/lost and dates, one row per delivered change.",
+    "crm_users": "Reps: territory, segment, daily capacity and active flag, as of each delivery day.",
+    "enrichment": "Firmographics by company domain as the provider returned them, typed.",
+    "ad_spend": "Ad spend by channel, campaign and day, typed.",
+    "consent_events": "Consent events with the email match key and E.164 phone they refer to.",
+    "review_decisions": "Reviewers' verdicts on queued leads, typed.",
+}
+
+
+def build_signal_asset(source: str) -> dg.AssetsDefinition:
+    transform = transforms.TRANSFORMS[source]
+
+    @layer_asset(
+        "signals",
+        source,
+        description=DESCRIPTIONS[source]
+        + f"\n\nRows that fail parsing go to `{QUARANTINE}` with file, line, field and reason.",
+        code_version="1",
+        deps=[dg.AssetKey(["sources", source])],
+        kinds=("duckdb", "polars"),
+    )
+    def _signal(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        store = warehouse.store()
+        days = partition_days(context)
+        progress = day_progress(context, len(days))
+        reports, read, rejected_total, reasons = [], 0, 0, []
+        with store.writer() as w:
+            for day in days:
+                raw = w.con.sql(
+                    f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date = ? "
+                    "ORDER BY source_file, source_line",
+                    params=[day],
+                ).pl()
+                accepted, rejected = transform(raw)
+                assert accepted.height + rejected.height == raw.height, (
+                    f"{source} {day}: {raw.height} read but {accepted.height} accepted + "
+                    f"{rejected.height} rejected"
+                )
+                reports.append(
+                    w.write_partitions(f"signals.{source}", accepted, partition_col="delivery_date", keys=[day])
+                )
+                w.write_partitions(
+                    QUARANTINE, rejected, partition_col="delivery_date", keys=[day],
+                    scope={"source": source}, allow_empty=True,
+                )
+                read += raw.height
+                rejected_total += rejected.height
+                if rejected.height:
+                    reasons.append(rejected.group_by("field", "reason").len())
+                progress(day, accepted.height)
+        reason_table = (
+            pl.concat(reasons).group_by("field", "reason").agg(pl.col("len").sum().alias("rows")).sort("rows", descending=True)
+            if reasons
+            else pl.DataFrame(schema={"field": pl.Utf8, "reason": pl.Utf8, "rows": pl.UInt32})
+        )
+        return dg.MaterializeResult(
+            metadata=write_metadata(
+                store,
+                f"signals.{source}",
+                reports,
+                rows_read=read,
+                rows_rejected=rejected_total,
+                reject_rate=round(rejected_total / read, 5) if read else 0.0,
+                reject_reasons=dg.MetadataValue.md(markdown_table(reason_table)),
+            )
+        )
+
+    @dg.asset_check(
+        asset=_signal,
+        name="rows_reconcile",
+        blocking=True,
+        description="For every delivery day, raw rows = accepted + rejected. Nothing is dropped silently.",
+    )
+    def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        counts = warehouse.store().query(
+            f"""
+            WITH r AS (SELECT delivery_date, count(*) AS n FROM {qualified('sources.' + source)} GROUP BY ALL),
+                 a AS (SELECT delivery_date, count(*) AS n FROM {qualified('signals.' + source)} GROUP BY ALL),
+                 q AS (SELECT delivery_date, count(*) AS n FROM {qualified(QUARANTINE)} WHERE source = ? GROUP BY ALL)
+            SELECT r.delivery_date, r.n AS read, coalesce(a.n, 0) AS accepted, coalesce(q.n, 0) AS rejected
+            FROM r LEFT JOIN a USING (delivery_date) LEFT JOIN q USING (delivery_date)
+            """,
+            [source],
+        )
+        off = counts.filter(pl.col("read") != pl.col("accepted") + pl.col("rejected"))
+        return dg.AssetCheckResult(
+            passed=off.is_empty(),
+            metadata={
+                "days_checked": counts.height,
+                "days_out_of_balance": off.height,
+                "rows_read": int(counts["read"].sum()),
+                "rows_accepted": int(counts["accepted"].sum()),
+                "rows_rejected": int(counts["rejected"].sum()),
+            },
+        )
+
+    return _signal, _reconcile
+
+
+_built = [build_signal_asset(s.name) for s in SOURCES]
+signal_assets = [a for a, _ in _built]
+signal_checks = [c for _, c in _built]
+
+defs = dg.Definitions(assets=signal_assets, asset_checks=signal_checks)

@@ -1,0 +1,89 @@
+"""sources: every delivered file, row for row, partitioned by delivery day."""
+
+
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+
+from leadgen_assets import settings
+from leadgen_assets.core.readers import read_day
+from leadgen_assets.defs.common import (
+    WarehouseResource,
+    day_progress,
+    layer_asset,
+    markdown_table,
+    partition_days,
+    write_metadata,
+)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    fmt: str  # "csv" or "jsonl"
+    description: str
+
+
+SOURCES = (
+    SourceSpec("web_events", "jsonl", "Website page, track and identify calls (Segment-like JSON lines), anonymous visitor ids included."),
+    SourceSpec("form_leads", "csv", "Lead-form exports from every channel (Google Ads, Meta, LinkedIn, website, webinars, referrals), each in its own CSV layout."),
+    SourceSpec("crm_accounts", "csv", "CRM account export: companies already known to sales, with their owner."),
+    SourceSpec("crm_contacts", "csv", "CRM contact export: people already known to sales."),
+    SourceSpec("crm_opportunities", "csv", "CRM opportunity export: stage, won/lost and dates. These are the labels."),
+    SourceSpec("crm_users", "csv", "CRM users: the reps, with territory, segment, daily capacity and active flag."),
+    SourceSpec("enrichment", "jsonl", "Third-party firmographics by company domain; partial coverage, values can conflict."),
+    SourceSpec("ad_spend", "csv", "Ad spend by channel, campaign and day."),
+    SourceSpec("consent_events", "csv", "Unsubscribe, do-not-contact and erasure requests."),
+    SourceSpec("review_decisions", "csv", "Human reviewers' verdicts on leads from the review queue."),
+)
+
+
+def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    @layer_asset(
+        "sources",
+        spec.name,
+        description=f"{spec.description}\n\nRaw rows exactly as delivered under "
+        f"`landing/{spec.name}/<day>/`, with file and line. One row per record.",
+        code_version="1",
+        kinds=("duckdb", "file"),
+        # Sources are materialised by the schedule, a backfill or a landing sensor, not eagerly.
+        automation=False,
+    )
+    def _source(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        store = warehouse.store()
+        days = partition_days(context)
+        landing = settings.landing_dir()
+        progress = day_progress(context, len(days))
+        reports, files, size, per_day = [], 0, 0, []
+        with store.writer() as w:
+            for day in days:
+                frame, n_files, n_bytes = read_day(landing, spec.name, day, spec.fmt)
+                reports.append(
+                    w.write_partitions(
+                        f"sources.{spec.name}", frame, partition_col="delivery_date", keys=[day]
+                    )
+                )
+                files += n_files
+                size += n_bytes
+                per_day.append((day.isoformat(), n_files, frame.height))
+                progress(day, frame.height)
+        per_day_frame = pl.DataFrame(per_day, schema=["delivery_date", "files", "rows"], orient="row")
+        return dg.MaterializeResult(
+            metadata=write_metadata(
+                store,
+                f"sources.{spec.name}",
+                reports,
+                files=files,
+                bytes=size,
+                landing=dg.MetadataValue.path(str(landing / spec.name)),
+                per_day=dg.MetadataValue.md(markdown_table(per_day_frame, max_rows=31)),
+            )
+        )
+
+    return _source
+
+
+source_assets = [build_source_asset(s) for s in SOURCES]
+
+defs = dg.Definitions(assets=source_assets)
