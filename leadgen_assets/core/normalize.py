@@ -127,7 +127,7 @@ def company_key(expr: pl.Expr) -> pl.Expr:
         .str.strip_chars()
     )
     suffixes = "|".join(LEGAL_SUFFIXES)
-    stripped = words.str.replace(rf"(\s({suffixes}))+$", "").str.strip_chars()
+    stripped = words.str.replace(rf"((^|\s)({suffixes}))+$", "").str.strip_chars()
     return pl.when(stripped == "").then(None).otherwise(stripped)
 
 

@@ -123,13 +123,18 @@ def score(features: pl.DataFrame, model: RuleModel, top_reasons: int = 3) -> pl.
             else pl.lit(rule.reason)
         )
         contrib_cols.append(pl.when(hit).then(rule.points).otherwise(0).alias(f"_{rule.group}{i}"))
-        reason_cols.append(pl.struct(pl.when(hit).then(rule.points).otherwise(0).alias("p"), text.alias("r")).alias(f"_r{i}"))
+        if rule.points > 0:
+            reason_cols.append((rule.points, i, pl.when(hit).then(text).alias(f"_r{i}")))
     fit = [c for c in contrib_cols if c.meta.output_name().startswith("_fit")]
     eng = [c for c in contrib_cols if c.meta.output_name().startswith("_engagement")]
     scored = frame.with_columns(
         pl.sum_horizontal(fit).alias("fit_points") if fit else pl.lit(0).alias("fit_points"),
         pl.sum_horizontal(eng).alias("engagement_points") if eng else pl.lit(0).alias("engagement_points"),
-        pl.concat_list(reason_cols).alias("_reasons"),
+        # Reasons in order of the points they earned (config order breaks ties).
+        pl.concat_list([expr for _, _, expr in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
+        .list.drop_nulls()
+        .list.head(top_reasons)
+        .alias("reasons"),
         pl.concat_list(dq_cols).list.drop_nulls().alias("disqualify_reasons") if dq_cols else pl.lit([], dtype=pl.List(pl.Utf8)).alias("disqualify_reasons"),
     )
     total = pl.col("fit_points") + pl.col("engagement_points")
@@ -139,10 +144,6 @@ def score(features: pl.DataFrame, model: RuleModel, top_reasons: int = 3) -> pl.
         (_grade(pl.col("fit_points"), model.fit_grades) + _grade(pl.col("engagement_points"), model.engagement_grades)).alias("grade"),
         (1.0 / (1.0 + (-logit).exp())).alias("probability"),
         (pl.col("disqualify_reasons").list.len() > 0).alias("disqualified"),
-        pl.col("_reasons")
-        .list.eval(pl.element().filter(pl.element().struct.field("p") > 0).sort_by(pl.element().struct.field("p"), descending=True).struct.field("r"))
-        .list.head(top_reasons)
-        .alias("reasons"),
     ).with_columns(
         pl.when(pl.col("disqualified")).then(0.0).otherwise(pl.col("probability")).alias("probability"),
-    ).drop("_reasons")
+    )

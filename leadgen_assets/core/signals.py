@@ -99,18 +99,22 @@ def form_leads(raw: pl.DataFrame) -> Result:
         ).alias("company_domain"),
     )
     # A lead must be reachable; a lead id delivered twice in one day is a duplicate.
-    unreachable = pl.col("email").is_null() & pl.col("phone_e164").is_null()
-    duplicate = pl.col("lead_id").is_duplicated() & (pl.int_range(pl.len()).over("lead_id") > 0)
-    bad = leads.filter(unreachable | duplicate)
+    leads = leads.with_columns(
+        (pl.col("email").is_null() & pl.col("phone_e164").is_null()).alias("_unreachable"),
+        (pl.int_range(pl.len()).over("lead_id") > 0).alias("_duplicate"),
+    )
+    bad = leads.filter(pl.col("_unreachable") | pl.col("_duplicate"))
     rejected.append(
         reject_frame(
             bad,
             "form_leads",
-            pl.when(duplicate).then(pl.lit("source_record_id")).otherwise(pl.lit("email")),
-            pl.when(duplicate).then(pl.lit("duplicate lead id in the day's delivery")).otherwise(pl.lit("no valid email or phone")),
+            pl.when(pl.col("_duplicate")).then(pl.lit("source_record_id")).otherwise(pl.lit("email")),
+            pl.when(pl.col("_duplicate"))
+            .then(pl.lit("duplicate lead id in the day's delivery"))
+            .otherwise(pl.lit("no valid email or phone")),
         )
     )
-    leads = leads.filter(~(unreachable | duplicate)).select(
+    leads = leads.filter(~(pl.col("_unreachable") | pl.col("_duplicate"))).select(
         [pl.col(c).cast(t) for c, t in LEAD_COLUMNS.items()]
     )
     return leads, pl.concat(rejected)

@@ -1,0 +1,76 @@
+import datetime as dt
+import json
+
+import polars as pl
+
+from leadgen_assets.core import layouts, signals
+from leadgen_assets.core.parsing import Field, parse_records
+
+DAY = dt.date(2026, 6, 1)
+
+
+def raw(records: list, file: str = "form_leads/2026-06-01/google_ads-2026-06-01.csv") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "delivery_date": [DAY] * len(records),
+            "source_file": [file] * len(records),
+            "source_line": list(range(2, len(records) + 2)),
+            "record": [r if isinstance(r, str) else json.dumps(r) for r in records],
+        },
+        schema={"delivery_date": pl.Date, "source_file": pl.Utf8, "source_line": pl.Int64, "record": pl.Utf8},
+    )
+
+
+def test_header_variants_map_to_one_field() -> None:
+    mapping, unmapped = layouts.map_header(["E-mail Address", "Lead ID", "Submitted On", "Favourite Colour"])
+    assert mapping["email"] == "E-mail Address"
+    assert mapping["source_record_id"] == "Lead ID"
+    assert unmapped == ["Favourite Colour"]
+    assert layouts.channel_of("meta_lead_ads-2026-06-01.csv") == "meta_lead_ads"
+    assert layouts.channel_of("unknown-2026-06-01.csv") is None
+
+
+def test_parse_records_accounts_for_every_row() -> None:
+    fields = {"n": Field("n", "int", required=True), "name": Field("name")}
+    frame = raw([{"n": "1", "name": "a"}, {"n": "x"}, {"name": "b"}, "not json", "[1, 2]"])
+    ok, bad = parse_records(frame, "test", fields)
+    assert ok["n"].to_list() == [1]
+    assert ok.height + bad.height == frame.height
+    assert dict(zip(bad["source_line"], bad["reason"], strict=True)) == {
+        3: "unparseable int in n",
+        4: "required n is missing",
+        5: "not a JSON object",
+        6: "not a JSON object",
+    }
+
+
+def test_form_leads_layouts_and_rejects() -> None:
+    google = raw(
+        [
+            {"Lead ID": "g1", "Submitted At": "2026-06-01 10:00:00", "Full Name": "Robert  Smith", "Email": " Rob.Smith@Acme-IT.com",
+             "Phone Number": "(415) 555-0134", "Country": "United States", "Company Name": "Acme IT, Inc."},
+            {"Lead ID": "g2", "Submitted At": "2026-06-01 10:05:00", "Full Name": "No Contact", "Email": "", "Phone Number": ""},
+            {"Lead ID": "g1", "Submitted At": "2026-06-01 10:00:00", "Full Name": "Robert Smith", "Email": "rob.smith@acme-it.com"},
+            {"Lead ID": "g3", "Submitted At": "soon", "Email": "x@y.com"},
+        ]
+    )
+    reordered_missing = raw(
+        [{"email": "a@b.com", "first_name": "A"}],
+        file="form_leads/2026-06-01/website-2026-06-01.csv",
+    )
+    leads, rejected = signals.form_leads(pl.concat([google, reordered_missing]))
+    assert leads["lead_id"].to_list() == ["google_ads:g1"]
+    row = leads.row(0, named=True)
+    assert (row["first_name"], row["last_name"], row["email_key"], row["phone_e164"], row["company_domain"], row["country"]) == (
+        "Robert", "Smith", "rob.smith@acme-it.com", "+14155550134", "acme-it.com", "US"
+    )
+    reasons = sorted(zip(rejected["source_line"], rejected["reason"], strict=True))
+    assert reasons == [
+        (2, "file has no column for required source_record_id"),
+        (3, "no valid email or phone"),
+        (4, "duplicate lead id in the day's delivery"),
+        (5, "unparseable timestamp in submitted_at"),
+    ]
+    assert leads.height + rejected.height == 5
+    # rejects carry no values from the row: only where and why
+    assert set(rejected.columns) == {"delivery_date", "source", "source_file", "source_line", "field", "reason"}
