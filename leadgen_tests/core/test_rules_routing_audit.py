@@ -23,8 +23,10 @@ def test_rule_model_points_grade_and_reasons() -> None:
     hot = rules.score(features(), model).row(0, named=True)
     assert hot["fit_points"] == 100 and hot["engagement_points"] == 85
     assert hot["grade"] == "A1" and not hot["disqualified"]
-    assert hot["reasons"][0] == "Requested a demo"
-    assert "Viewed pricing 3x in 30 days" in hot["reasons"]
+    # the top three contributions, largest first; ties keep config order (fit before engagement)
+    assert hot["reasons"] == ["Company size in the 20-500 sweet spot", "Requested a demo", "Works in a target industry"]
+    full = rules.score(features(), model, top_reasons=20).row(0, named=True)["reasons"]
+    assert "Viewed pricing 3x in 30 days" in full and len(full) == 12
     cold = rules.score(
         features(industry="Retail", employees=2, service_needed=None, budget=None, is_senior_title=False,
                  is_free_mail=True, timeline=None, demo_requested=False, pricing_views_30d=0,
