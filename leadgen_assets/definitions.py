@@ -10,7 +10,7 @@ import dagster as dg
 
 from leadgen_assets import settings
 from leadgen_assets.defs import pipeline
-from leadgen_assets.defs.common import WarehouseResource
+from leadgen_assets.defs.common import LandingZoneResource, WarehouseResource
 from leadgen_assets.defs.features import assets as features
 from leadgen_assets.defs.governance import assets as governance
 from leadgen_assets.defs.identity import assets as identity
@@ -23,21 +23,29 @@ from leadgen_assets.defs.sources import assets as sources
 
 def resources_for(env: str) -> dict[str, object]:
     if env == "local":
-        return {"warehouse": WarehouseResource(path=str(settings.warehouse_path()))}
+        return {
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
+            "landing_zone": LandingZoneResource(path=str(settings.landing_dir())),
+        }
     raise ValueError(
         f"LEADGEN_ENV={env!r} has no resource set; the only one defined is 'local' (see docs/architecture.md, 'Scale path')."
     )
 
 
-defs = dg.Definitions.merge(
-    sources.defs,
-    signals.defs,
-    identity.defs,
-    features.defs,
-    scoring.defs,
-    routing.defs,
-    monitoring.defs,
-    governance.defs,
-    pipeline.defs,
-    dg.Definitions(resources=resources_for(settings.environment()), executor=dg.in_process_executor),
-)
+def build_defs(resources: dict[str, object]) -> dg.Definitions:
+    """All of leadgen with the given resources (tests pass their own warehouse and landing zone)."""
+    return dg.Definitions.merge(
+        sources.defs,
+        signals.defs,
+        identity.defs,
+        features.defs,
+        scoring.defs,
+        routing.defs,
+        monitoring.defs,
+        governance.defs,
+        pipeline.defs,
+        dg.Definitions(resources=resources, executor=dg.in_process_executor),
+    )
+
+
+defs = build_defs(resources_for(settings.environment()))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from leadgen_assets.core.identity import placeholder_email_sql, placeholder_phone_sql
+
 
 @dataclass(frozen=True)
 class Feature:
@@ -53,7 +55,7 @@ FEATURES = (
     Feature("is_test", "risk", "Looks like a test submission (test names, test domains)."),
     Feature("is_student", "risk", "A student (.edu address or student title)."),
     Feature("is_gibberish", "risk", "Name with no vowels or keyboard mashing."),
-    Feature("phone_is_placeholder", "risk", "Phone shared by more than three different surnames."),
+    Feature("phone_is_placeholder", "risk", "A dummy phone number, or one shared by more than three different surnames."),
 )
 
 FEATURE_SET = "lead_v1"
@@ -118,7 +120,7 @@ enr AS (
 placeholder_phones AS (
     SELECT phone_e164 FROM signals.form_leads
     WHERE delivery_date <= $day AND phone_e164 IS NOT NULL
-    GROUP BY phone_e164 HAVING count(DISTINCT last_name_key) > 3
+    GROUP BY phone_e164 HAVING count(DISTINCT last_name_key) > 3 OR bool_or(PLACEHOLDER_PHONE)
 )
 SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.channel, l.campaign,
        l.company_domain, crm.owner_id AS crm_owner_id,
@@ -146,11 +148,11 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
        coalesce(l.first_name_key IN ('test', 'asdf', 'qwerty', 'foo', 'xxx')
                 OR l.last_name_key IN ('test', 'asdf', 'qwerty', 'bar', 'xxx')
                 OR split_part(l.email, '@', 1) IN ('test', 'asdf', 'qwerty', 'foo')
-                OR l.email_domain IN ('test.com', 'example.com', 'asdf.com', 'mailinator.com'), false) AS is_test,
+                OR PLACEHOLDER_EMAIL, false) AS is_test,
        coalesce(l.email_domain LIKE '%.edu' OR lower(l.job_title) LIKE '%student%', false) AS is_student,
        coalesce(regexp_matches(l.first_name_key, '^[^aeiouy]{4,}$') OR regexp_matches(l.last_name_key, '^[^aeiouy]{5,}$')
-                OR regexp_matches(l.first_name_key, '(.)\\1\\1'), false) AS is_gibberish,
-       l.phone_e164 IN (SELECT phone_e164 FROM placeholder_phones) AS phone_is_placeholder
+                , false) AS is_gibberish,
+       coalesce(l.phone_e164 IN (SELECT phone_e164 FROM placeholder_phones), false) AS phone_is_placeholder
 FROM leads l
 LEFT JOIN eng USING (lead_id)
 LEFT JOIN prior USING (lead_id)
@@ -159,6 +161,11 @@ LEFT JOIN crm ON crm.account_id = l.account_id
 LEFT JOIN enr ON enr.domain = l.company_domain
 ORDER BY l.lead_id
 """
+
+
+LEAD_FEATURES_SQL = LEAD_FEATURES_SQL.replace(
+    "PLACEHOLDER_PHONE", placeholder_phone_sql("phone_e164")
+).replace("PLACEHOLDER_EMAIL", placeholder_email_sql("l.email"))
 
 
 def feature_set_version() -> str:

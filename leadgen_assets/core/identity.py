@@ -4,8 +4,9 @@ Runs as SQL on a DuckDB connection that holds the signals tables; no Dagster her
 
 * Records from every person-bearing source (form leads, CRM contacts, identify calls,
   consent events) link when they share an email match key or an E.164 phone.
-* A role address (info@, sales@ ...) never links, and neither does a placeholder: a key
-  shared by more than ``max_names_per_key`` different surnames (test numbers, dummy emails).
+* A role address (info@, sales@ ...) never links, and neither does a placeholder: a known
+  dummy value (test@example.com, +1 555-555-5555, 123-456-7890) or any key shared by more
+  than ``max_names_per_key`` different surnames.
 * Clusters are connected components, found by min-label propagation.
 * A person's id is derived from the cluster's earliest record (first seen, then record
   key), so ids stay the same across runs as long as history does. When two clusters join,
@@ -20,6 +21,26 @@ import duckdb
 
 MAX_NAMES_PER_KEY = 3
 MAX_ROUNDS = 50
+
+# Values people type when they do not want to give theirs. They are never identifiers.
+PLACEHOLDER_EMAIL_LOCALS = ("test", "noreply", "no-reply", "none", "na", "asdf", "null", "fake", "example", "abc", "xxx")
+PLACEHOLDER_EMAIL_DOMAINS = ("example.com", "test.com", "asdf.com", "mailinator.com", "email.com", "domain.com")
+PLACEHOLDER_PHONES = ("+11234567890", "+10123456789", "+19876543210", "+12345678901")
+
+
+def placeholder_email_sql(col: str) -> str:
+    """SQL predicate: the email match key in ``col`` (a constant column name) is a placeholder."""
+    locals_ = ", ".join(f"'{v}'" for v in PLACEHOLDER_EMAIL_LOCALS)
+    domains = ", ".join(f"'{v}'" for v in PLACEHOLDER_EMAIL_DOMAINS)
+    return f"(split_part({col}, '@', 1) IN ({locals_}) OR split_part({col}, '@', 2) IN ({domains}))"
+
+
+def placeholder_phone_sql(col: str) -> str:
+    """SQL predicate: the E.164 phone in ``col`` is a placeholder (one or two distinct digits
+    after the country code, a straight run, or 555-555-5555-style fill)."""
+    phones = ", ".join(f"'{v}'" for v in PLACEHOLDER_PHONES)
+    national = f"regexp_replace({col}, '^\\+(1|44)', '')"
+    return f"({col} IN ({phones}) OR len(list_distinct(string_split({national}, ''))) <= 2)"
 
 RECORDS_SQL = """
 CREATE OR REPLACE TEMP TABLE id_records AS
@@ -64,9 +85,15 @@ key_stats AS (
     SELECT match_key, count(DISTINCT last_name_key) AS names, count(*) AS records
     FROM raw_keys GROUP BY match_key
 )
-SELECT r.record_key, r.match_key, s.names > ? AS is_placeholder
+SELECT r.record_key, r.match_key,
+       s.names > ?
+       OR (starts_with(r.match_key, 'email:') AND {email_placeholder})
+       OR (starts_with(r.match_key, 'phone:') AND {phone_placeholder}) AS is_placeholder
 FROM raw_keys r JOIN key_stats s USING (match_key)
-"""
+""".format(
+    email_placeholder=placeholder_email_sql("substr(r.match_key, 7)"),
+    phone_placeholder=placeholder_phone_sql("substr(r.match_key, 7)"),
+)
 
 COMPONENTS_INIT_SQL = """
 CREATE OR REPLACE TEMP TABLE id_labels AS

@@ -117,11 +117,11 @@ def score(features: pl.DataFrame, model: RuleModel, top_reasons: int = 3) -> pl.
         if rule.group == "disqualify":
             dq_cols.append(pl.when(hit).then(pl.lit(rule.reason)).alias(f"_dq{i}"))
             continue
-        text = (
-            pl.lit(rule.reason).str.replace("{value}", pl.col(rule.feature).cast(pl.Utf8), literal=True)
-            if "{value}" in rule.reason
-            else pl.lit(rule.reason)
-        )
+        if "{value}" in rule.reason:  # e.g. "Viewed pricing {value}x in 30 days"
+            before, after = rule.reason.split("{value}", 1)
+            text = pl.concat_str([pl.lit(before), pl.col(rule.feature).cast(pl.Utf8), pl.lit(after)])
+        else:
+            text = pl.lit(rule.reason)
         contrib_cols.append(pl.when(hit).then(rule.points).otherwise(0).alias(f"_{rule.group}{i}"))
         if rule.points > 0:
             reason_cols.append((rule.points, i, pl.when(hit).then(text).alias(f"_r{i}")))

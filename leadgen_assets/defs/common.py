@@ -29,6 +29,12 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(self.path)
 
 
+class LandingZoneResource(dg.ConfigurableResource):
+    """Where delivered files arrive: ``<path>/<source>/<YYYY-MM-DD>/<file>``."""
+
+    path: str
+
+
 def layer_asset(
     layer: str,
     name: str,

@@ -2,13 +2,14 @@
 
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from leadgen_assets import settings
 from leadgen_assets.core.readers import read_day
 from leadgen_assets.defs.common import (
+    LandingZoneResource,
     WarehouseResource,
     day_progress,
     layer_asset,
@@ -50,10 +51,12 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         # Sources are materialised by the schedule, a backfill or a landing sensor, not eagerly.
         automation=False,
     )
-    def _source(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _source(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_zone: LandingZoneResource
+    ) -> dg.MaterializeResult:
         store = warehouse.store()
         days = partition_days(context)
-        landing = settings.landing_dir()
+        landing = Path(landing_zone.path)
         progress = day_progress(context, len(days))
         reports, files, size, per_day = [], 0, 0, []
         with store.writer() as w:

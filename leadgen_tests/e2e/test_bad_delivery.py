@@ -1,0 +1,73 @@
+"""A bad delivery: every bad row is quarantined with its file, line and reason; good rows load;
+a later bad re-delivery never wipes what was committed."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from leadgen_assets.defs.common import LandingZoneResource, WarehouseResource
+from leadgen_assets.defs.signals.assets import signal_assets, signal_checks
+from leadgen_assets.defs.sources.assets import source_assets
+from leadgen_assets.storage.warehouse import Warehouse
+
+DAY = dt.date(2026, 6, 3)
+HEADER = "Lead ID,Campaign,Submitted At,Full Name,Email,Phone Number,Company Name,Job Title,Postal Code,Country,Service Needed,Budget,Timeline"
+ROWS = [
+    "g1,Brand,2026-06-03 09:00:00,Ann Lee,ann.lee@brightpath.com,(415) 555-0101,Brightpath,CEO,94105,US,Managed IT,5k-20k,ASAP",
+    "g2,Brand,next tuesday,Bo Chan,bo@chan-llc.com,,Chan LLC,Owner,,US,Helpdesk,1k-5k,ASAP",  # bad date
+    "g3,Brand,2026-06-03 09:10:00,No Contact,,,Nowhere Inc,,,US,,,",  # no way to reach them
+    "g1,Brand,2026-06-03 09:00:00,Ann Lee,ann.lee@brightpath.com,(415) 555-0101,Brightpath,CEO,94105,US,Managed IT,5k-20k,ASAP",  # same id again
+    "g4,Brand,2026-06-03 10:00:00,Cy Ode,cy@ode.io,+44 20 7946 0958,Ode Ltd,CTO,,UK,Cybersecurity,20k+,1-3 months",
+]
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    folder = tmp_path / "landing" / "form_leads" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / f"google_ads-{DAY}.csv").write_text("\n".join([HEADER, *ROWS]) + "\n")
+    resources = {
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+        "landing_zone": LandingZoneResource(path=str(tmp_path / "landing")),
+    }
+    assets = [a for a in source_assets + signal_assets if a.key.path[1] == "form_leads"]
+    checks = [c for c in signal_checks if next(iter(c.check_keys)).asset_key.path[1] == "form_leads"]
+    return tmp_path, folder, resources, assets, checks
+
+
+def test_bad_rows_are_quarantined_with_file_line_and_reason(setup) -> None:
+    tmp_path, _, resources, assets, checks = setup
+    result = dg.materialize([*assets, *checks], partition_key=DAY.isoformat(), resources=resources, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    store = Warehouse(tmp_path / "wh.duckdb")
+    assert store.query("SELECT lead_id FROM signals.form_leads ORDER BY 1")["lead_id"].to_list() == ["google_ads:g1", "google_ads:g4"]
+    rejects = store.query("SELECT source_file, source_line, field, reason FROM signals.quarantine ORDER BY source_line")
+    assert rejects.rows() == [
+        (f"form_leads/{DAY}/google_ads-{DAY}.csv", 3, "submitted_at", "unparseable timestamp in submitted_at"),
+        (f"form_leads/{DAY}/google_ads-{DAY}.csv", 4, "email", "no valid email or phone"),
+        (f"form_leads/{DAY}/google_ads-{DAY}.csv", 5, "source_record_id", "duplicate lead id in the day's delivery"),
+    ]
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed and check.metadata["rows_read"].value == 5
+    # the signal's metadata shows the reject rate and reasons, never a row's values
+    mat = next(m for m in result.get_asset_materialization_events() if m.asset_key.path[0] == "signals")
+    meta = mat.step_materialization_data.materialization.metadata
+    assert meta["reject_rate"].value == 0.6
+    assert "ann.lee" not in str(meta) and "Bo Chan" not in str(meta)
+
+
+def test_a_vanished_delivery_does_not_wipe_committed_rows(setup) -> None:
+    tmp_path, folder, resources, assets, _ = setup
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize(assets, partition_key=DAY.isoformat(), resources=resources, instance=instance).success
+    for f in folder.iterdir():
+        f.unlink()  # the day's file disappears from the landing zone
+    result = dg.materialize(assets, partition_key=DAY.isoformat(), resources=resources, instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "refusing to replace 5 existing row(s)" in failure.step_failure_data.error.cause.message
+    store = Warehouse(tmp_path / "wh.duckdb")
+    assert store.row_count("sources.form_leads") == 5
+    assert store.row_count("signals.form_leads") == 2
