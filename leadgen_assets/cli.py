@@ -266,6 +266,16 @@ def bench(
     bench_main(scale=scale, repeat=repeat, workdir=workdir)
 
 
+@app.command()
+def docs() -> None:
+    """Regenerate the generated docs (docs/features.md) from the code."""
+    from leadgen_assets.core.features import catalogue_markdown
+
+    target = settings.repo_root() / "docs" / "features.md"
+    target.write_text(catalogue_markdown())
+    console.print(f"Wrote {target}.")
+
+
 @warehouse_app.command("tables")
 def warehouse_tables() -> None:
     """List the warehouse's tables with their row counts."""

@@ -172,3 +172,22 @@ def feature_set_version() -> str:
     """A short hash of the SQL and the catalogue: any change is a new version."""
     text = LEAD_FEATURES_SQL + repr(FEATURES)
     return FEATURE_SET + "-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def catalogue_markdown() -> str:
+    """docs/features.md: every feature with its group, version and expected range."""
+    lines = [
+        "# Lead features",
+        "",
+        "Generated from `leadgen_assets/core/features.py` by `leadgen docs`; a test fails when it is stale.",
+        "",
+        f"Feature set `{FEATURE_SET}`, version `{feature_set_version()}`. Every value is as of the lead's",
+        "submit time: only events that happened before it and were delivered by its delivery day.",
+        "",
+        "| feature | group | expected range | description |",
+        "|---|---|---|---|",
+    ]
+    for f in FEATURES:
+        rng = f"{f.expected_range[0]:g} to {f.expected_range[1]:g}" if f.expected_range else ""
+        lines.append(f"| `{f.name}` | {f.group} | {rng} | {f.description} |")
+    return "\n".join(lines) + "\n"

@@ -43,6 +43,17 @@ CONTACT_FIELDS = ("email", "phone")
 
 CHANNELS = ("google_ads", "meta_lead_ads", "linkedin", "website", "webinar", "referral")
 
+# Each channel's submit-time format (docs/landing-zone.md). A file in another format is
+# rejected row by row as "unparseable timestamp", which is how a layout change shows up.
+TIME_FORMATS: dict[str, tuple[str, ...]] = {
+    "google_ads": ("%Y-%m-%d %H:%M:%S",),
+    "meta_lead_ads": ("%Y-%m-%dT%H:%M:%S%.f%z",),
+    "linkedin": ("%m/%d/%Y %H:%M",),
+    "website": ("%Y-%m-%dT%H:%M:%S%.f%z",),
+    "webinar": ("%Y-%m-%d %H:%M:%S UTC",),
+    "referral": ("%Y-%m-%d",),
+}
+
 
 def header_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())

@@ -49,7 +49,9 @@ def email(expr: pl.Expr) -> pl.Expr:
 
 def email_key(expr: pl.Expr) -> pl.Expr:
     """Matching key of an already-normalised address: plus-tags dropped, gmail dots removed."""
-    local = expr.str.extract(r"^([^@]+)@", 1).str.replace(r"\+.*$", "")
+    local = expr.str.extract(r"^([^@]+)@", 1)
+    untagged = local.str.replace(r"\+.*$", "")
+    local = pl.when(untagged.str.len_chars() > 0).then(untagged).otherwise(local)
     domain = expr.str.extract(r"@(.+)$", 1).str.replace("^googlemail\\.com$", "gmail.com")
     local = pl.when(domain == "gmail.com").then(local.str.replace_all(r"\.", "")).otherwise(local)
     return pl.when(expr.is_null()).then(None).otherwise(local + "@" + domain)
@@ -152,23 +154,36 @@ def employees_from_band(expr: pl.Expr) -> pl.Expr:
     return pl.when(high.is_not_null()).then((low + high) // 2).otherwise(low)
 
 
-def utc_timestamp(expr: pl.Expr) -> pl.Expr:
-    """Parse the time formats leadgen's sources use into a naive UTC datetime (µs).
+def utc_timestamp(expr: pl.Expr, formats: tuple[str, ...] | None = None) -> pl.Expr:
+    """Parse source times into a naive UTC datetime (µs).
 
-    Offsets (``+0000``, ``-04:00``, ``Z``) are honoured; a time without an offset is UTC,
-    as every source in docs/landing-zone.md documents.
+    ``formats`` are strptime formats to try in order; with an offset directive (``%z``) the
+    offset is honoured, without one the time is UTC, as every source in
+    docs/landing-zone.md documents. ``None`` tries every format leadgen knows (slower).
     """
     s = expr.str.strip_chars()
-    with_offset = s.str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d):?(\d\d)$", "$1$2")
-    aware = pl.coalesce(
-        with_offset.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%z", strict=False),
-        with_offset.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%z", strict=False),
-    ).dt.replace_time_zone(None)
-    naive = pl.coalesce(
-        s.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
-        s.str.replace(r"\s*UTC$", "").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
-        s.str.strptime(pl.Datetime("us"), "%m/%d/%Y %H:%M", strict=False),
-        s.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False),
-        s.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-    )
-    return pl.coalesce(aware, naive)
+    formats = formats or KNOWN_TIME_FORMATS
+    parsed = []
+    for fmt in formats:
+        if fmt.endswith("%z"):
+            text = s.str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d):?(\d\d)$", "$1$2")
+            parsed.append(
+                text.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False).dt.replace_time_zone(None)
+            )
+        elif fmt == "%Y-%m-%d":
+            parsed.append(s.str.strptime(pl.Date, fmt, strict=False).cast(pl.Datetime("us")))
+        else:
+            parsed.append(s.str.strptime(pl.Datetime("us"), fmt, strict=False))
+    return parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
+
+
+ISO_Z = "%Y-%m-%dT%H:%M:%S%.f%z"  # 2026-06-03T14:05:09.123Z, 2026-06-01T09:45:12-04:00, +0000
+KNOWN_TIME_FORMATS = (
+    ISO_Z,
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S UTC",
+    "%m/%d/%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d",
+)

@@ -27,9 +27,10 @@ LINEAGE = ("delivery_date", "source_file", "source_line")
 
 @dataclass(frozen=True)
 class Field:
-    key: str  # the key in the raw JSON record
-    kind: str = "str"  # str | int | float | bool | timestamp | date
+    key: str  # the key in the raw JSON record; "a.b" reads field b of nested object a
+    kind: str = "str"  # id | str | int | float | bool | timestamp | date
     required: bool = False
+    formats: tuple[str, ...] | None = None  # time formats of a timestamp/date; None: all known
 
 
 def _is_json_object(records: pl.Series) -> pl.Series:
@@ -61,7 +62,10 @@ def _record_dtype(keys: list[str]) -> pl.Struct:
     return build(tree)
 
 
-def _cast(expr: pl.Expr, kind: str) -> pl.Expr:
+def _cast(expr: pl.Expr, kind: str, formats: tuple[str, ...] | None = None) -> pl.Expr:
+    if kind == "id":  # identifiers and codes: trimmed, never rewritten
+        text = expr.str.strip_chars()
+        return pl.when(text == "").then(None).otherwise(text)
     text = norm.clean_text(expr)
     if kind == "str":
         return text
@@ -75,9 +79,9 @@ def _cast(expr: pl.Expr, kind: str) -> pl.Expr:
             low.is_in(["false", "0", "no", "n"])
         ).then(False)
     if kind == "timestamp":
-        return norm.utc_timestamp(text)
+        return norm.utc_timestamp(text, formats)
     if kind == "date":
-        return norm.utc_timestamp(text).dt.date()
+        return norm.utc_timestamp(text, formats).dt.date()
     raise ValueError(f"unknown field kind {kind!r}")
 
 
@@ -111,27 +115,40 @@ def parse_records(
         .str.json_decode(struct)
         .alias("_rec")
     )
-    typed = []
-    checks: list[tuple[pl.Expr, str, str]] = [(~pl.col("_is_object"), "record", "not a JSON object")]
-    for name, spec in fields.items():
-        raw_value = pl.col("_rec")
+
+    def raw_value(spec: Field) -> pl.Expr:
+        expr = pl.col("_rec")
         for part in spec.key.split("."):
-            raw_value = raw_value.struct.field(part)
-        value = _cast(raw_value, spec.kind)
-        typed.append(value.alias(name))
-        present = norm.clean_text(raw_value).is_not_null()
+            expr = expr.struct.field(part)
+        return expr
+
+    # Stage 1: every typed value and every "was something there" flag, computed once.
+    checked = {name: spec for name, spec in fields.items() if spec.required or spec.kind not in ("id", "str")}
+    staged = decoded.with_columns(
+        *[_cast(raw_value(spec), spec.kind, spec.formats).alias(name) for name, spec in fields.items()],
+        *[
+            (raw_value(spec).str.strip_chars().str.len_chars() > 0).fill_null(False).alias(f"_present_{name}")
+            for name, spec in checked.items()
+        ],
+    )
+    # Stage 2: the checks, in order, on those columns; the first failing one is the reason.
+    checks: list[tuple[pl.Expr, str, str]] = [(~pl.col("_is_object"), "record", "not a JSON object")]
+    for name, spec in checked.items():
+        present = pl.col(f"_present_{name}")
         if spec.required:
             checks.append((~present, name, f"required {name} is missing"))
-        if spec.kind != "str":
-            checks.append((present & value.is_null(), name, f"unparseable {spec.kind} in {name}"))
-    field_expr = pl.lit(None, dtype=pl.Utf8)
-    reason_expr = pl.lit(None, dtype=pl.Utf8)
-    for cond, name, why in reversed(checks):
-        field_expr = pl.when(cond).then(pl.lit(name)).otherwise(field_expr)
-        reason_expr = pl.when(cond).then(pl.lit(why)).otherwise(reason_expr)
-    staged = decoded.with_columns(*typed, field_expr.alias("_field"), reason_expr.alias("_reason"))
-    accepted = staged.filter(pl.col("_reason").is_null()).select(*LINEAGE, *fields.keys())
+        if spec.kind not in ("id", "str"):
+            checks.append((present & pl.col(name).is_null(), name, f"unparseable {spec.kind} in {name}"))
+    failing = pl.lit(None, dtype=pl.Int32)
+    for i, (cond, _, _) in reversed(list(enumerate(checks))):
+        failing = pl.when(cond).then(pl.lit(i, dtype=pl.Int32)).otherwise(failing)
+    staged = staged.with_columns(failing.alias("_fail"))
+    accepted = staged.filter(pl.col("_fail").is_null()).select(*LINEAGE, *fields.keys())
+    bad = staged.filter(pl.col("_fail").is_not_null())
     rejected = reject_frame(
-        staged.filter(pl.col("_reason").is_not_null()), source, pl.col("_field"), pl.col("_reason")
+        bad,
+        source,
+        pl.col("_fail").replace_strict({i: c[1] for i, c in enumerate(checks)}, return_dtype=pl.Utf8),
+        pl.col("_fail").replace_strict({i: c[2] for i, c in enumerate(checks)}, return_dtype=pl.Utf8),
     )
     return accepted, rejected

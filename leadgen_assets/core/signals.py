@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import polars as pl
 
 from leadgen_assets.core import layouts
@@ -17,6 +18,8 @@ from leadgen_assets.core import normalize as norm
 from leadgen_assets.core.parsing import LINEAGE, Field, empty_quarantine, parse_records, reject_frame
 
 Result = tuple[pl.DataFrame, pl.DataFrame]
+ISO = (norm.ISO_Z,)
+DAY = ("%Y-%m-%d",)
 
 
 def _with_email(frame: pl.DataFrame, col: str = "email_raw") -> pl.DataFrame:
@@ -64,9 +67,14 @@ def form_leads(raw: pl.DataFrame) -> Result:
                 reject_frame(rows, "form_leads", pl.lit(missing[0]), pl.lit(f"file has no column for required {missing[0]}"))
             )
             continue
-        kinds = {"submitted_at": "timestamp"}
         fields = {
-            f: Field(col, kinds.get(f, "str"), required=f in layouts.REQUIRED_FIELDS) for f, col in mapping.items()
+            f: Field(
+                col,
+                "timestamp" if f == "submitted_at" else "id" if f in ("source_record_id", "anonymous_id") else "str",
+                required=f in layouts.REQUIRED_FIELDS,
+                formats=layouts.TIME_FORMATS[channel] if f == "submitted_at" else None,
+            )
+            for f, col in mapping.items()
         }
         ok, bad = parse_records(rows, "form_leads", fields)
         rejected.append(bad)
@@ -101,7 +109,7 @@ def form_leads(raw: pl.DataFrame) -> Result:
     # A lead must be reachable; a lead id delivered twice in one day is a duplicate.
     leads = leads.with_columns(
         (pl.col("email").is_null() & pl.col("phone_e164").is_null()).alias("_unreachable"),
-        (pl.int_range(pl.len()).over("lead_id") > 0).alias("_duplicate"),
+        (pl.int_range(pl.len()).over("delivery_date", "lead_id") > 0).alias("_duplicate"),
     )
     bad = leads.filter(pl.col("_unreachable") | pl.col("_duplicate"))
     rejected.append(
@@ -121,25 +129,68 @@ def form_leads(raw: pl.DataFrame) -> Result:
 
 
 # --------------------------------------------------------------------------- web events
-WEB_FIELDS = {
-    "event_id": Field("messageId", required=True),
-    "event_type": Field("type", required=True),
-    "anonymous_id": Field("anonymousId"),
-    "user_id": Field("userId"),
-    "event_at": Field("timestamp", "timestamp", required=True),
-    "event_name": Field("event"),
-    "page_path": Field("properties.path"),
-    "referrer": Field("properties.referrer"),
-    "email_raw": Field("traits.email"),
-}
+# Web events are the high-volume source (tens of millions of rows), so they are parsed by
+# DuckDB's vectorised JSON reader, in process, on the polars frame. The contract is strict:
+# event times are UTC ISO 8601 with a Z (docs/landing-zone.md); anything else is a reject.
+WEB_EVENT_STRUCTURE = (
+    '{"messageId": "VARCHAR", "type": "VARCHAR", "anonymousId": "VARCHAR", "userId": "VARCHAR", '
+    '"timestamp": "VARCHAR", "event": "VARCHAR", "properties": {"path": "VARCHAR", "referrer": "VARCHAR"}, '
+    '"traits": {"email": "VARCHAR"}}'
+)
+WEB_EVENTS_SQL = """
+WITH checked AS (
+    -- valid JSON that starts with "{" is an object
+    SELECT *, coalesce(json_valid(record) AND starts_with(ltrim(record), '{'), false) AS is_object FROM frame
+),
+j AS (
+    SELECT delivery_date, source_file, source_line, is_object,
+           from_json(CASE WHEN is_object THEN record ELSE '{}' END, $structure) AS doc
+    FROM checked
+),
+v AS (
+    SELECT delivery_date, source_file, source_line, is_object,
+           nullif(trim(doc.messageId), '') AS event_id,
+           nullif(trim(doc.type), '') AS event_type,
+           nullif(trim(doc.anonymousId), '') AS anonymous_id,
+           nullif(trim(doc.userId), '') AS user_id,
+           nullif(trim(doc.timestamp), '') AS ts_text,
+           nullif(trim(doc.event), '') AS event_name,
+           nullif(trim(doc.properties.path), '') AS page_path,
+           nullif(trim(doc.properties.referrer), '') AS referrer,
+           doc.traits.email AS email_raw
+    FROM j
+)
+SELECT *, try_strptime(ts_text, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']) AS event_at,
+       CASE WHEN NOT is_object THEN 'record'
+            WHEN event_id IS NULL THEN 'event_id'
+            WHEN event_type IS NULL THEN 'event_type'
+            WHEN ts_text IS NULL THEN 'event_at'
+            WHEN event_at IS NULL THEN 'event_at'
+            WHEN anonymous_id IS NULL AND user_id IS NULL THEN 'anonymous_id' END AS reject_field,
+       CASE WHEN NOT is_object THEN 'not a JSON object'
+            WHEN event_id IS NULL THEN 'required event_id is missing'
+            WHEN event_type IS NULL THEN 'required event_type is missing'
+            WHEN ts_text IS NULL THEN 'required event_at is missing'
+            WHEN event_at IS NULL THEN 'unparseable timestamp in event_at'
+            WHEN anonymous_id IS NULL AND user_id IS NULL THEN 'no anonymous id or user id' END AS reason
+FROM v
+"""
+
+WEB_COLUMNS = (
+    "delivery_date", "source_file", "source_line", "event_id", "event_type", "anonymous_id", "user_id",
+    "event_at", "event_name", "page_path", "referrer", "email_raw",
+)
 
 
 def web_events(raw: pl.DataFrame) -> Result:
-    ok, bad = parse_records(raw, "web_events", WEB_FIELDS)
-    ok = _with_email(ok)
-    no_visitor = pl.col("anonymous_id").is_null() & pl.col("user_id").is_null()
-    bad = pl.concat([bad, reject_frame(ok.filter(no_visitor), "web_events", pl.lit("anonymous_id"), pl.lit("no anonymous id or user id"))])
-    ok = ok.filter(~no_visitor).with_columns(
+    with duckdb.connect() as con:
+        con.register("frame", raw)
+        parsed = con.sql(WEB_EVENTS_SQL, params={"structure": WEB_EVENT_STRUCTURE}).pl()
+    bad = reject_frame(parsed.filter(pl.col("reason").is_not_null()), "web_events", pl.col("reject_field"), pl.col("reason"))
+    ok = parsed.filter(pl.col("reason").is_null()).select(WEB_COLUMNS).with_columns(
+        pl.col("event_at").cast(pl.Datetime("us"))
+    )
+    ok = _with_email(ok).with_columns(
         (pl.col("event_at").dt.date() < pl.col("delivery_date")).alias("is_late")
     )
     return ok.drop("email_raw"), bad
@@ -147,29 +198,29 @@ def web_events(raw: pl.DataFrame) -> Result:
 
 # --------------------------------------------------------------------------- CRM
 ACCOUNT_FIELDS = {
-    "account_id": Field("Id", required=True), "name": Field("Name"), "website": Field("Website"),
+    "account_id": Field("Id", "id", required=True), "name": Field("Name"), "website": Field("Website"),
     "industry": Field("Industry"), "employees": Field("NumberOfEmployees", "int"),
-    "country": Field("BillingCountry"), "region": Field("BillingState"), "owner_id": Field("OwnerId"),
-    "account_type": Field("Type"), "created_at": Field("CreatedDate", "timestamp"),
-    "modified_at": Field("LastModifiedDate", "timestamp", required=True),
+    "country": Field("BillingCountry"), "region": Field("BillingState"), "owner_id": Field("OwnerId", "id"),
+    "account_type": Field("Type"), "created_at": Field("CreatedDate", "timestamp", formats=ISO),
+    "modified_at": Field("LastModifiedDate", "timestamp", required=True, formats=ISO),
 }
 CONTACT_FIELDS = {
-    "contact_id": Field("Id", required=True), "account_id": Field("AccountId"),
+    "contact_id": Field("Id", "id", required=True), "account_id": Field("AccountId", "id"),
     "first_name": Field("FirstName"), "last_name": Field("LastName"), "email_raw": Field("Email"),
-    "phone_raw": Field("Phone"), "job_title": Field("Title"), "owner_id": Field("OwnerId"),
-    "lead_source": Field("LeadSource"), "created_at": Field("CreatedDate", "timestamp"),
-    "modified_at": Field("LastModifiedDate", "timestamp", required=True),
+    "phone_raw": Field("Phone"), "job_title": Field("Title"), "owner_id": Field("OwnerId", "id"),
+    "lead_source": Field("LeadSource"), "created_at": Field("CreatedDate", "timestamp", formats=ISO),
+    "modified_at": Field("LastModifiedDate", "timestamp", required=True, formats=ISO),
 }
 OPPORTUNITY_FIELDS = {
-    "opportunity_id": Field("Id", required=True), "account_id": Field("AccountId"),
-    "contact_id": Field("ContactId"), "stage": Field("StageName", required=True),
+    "opportunity_id": Field("Id", "id", required=True), "account_id": Field("AccountId", "id"),
+    "contact_id": Field("ContactId", "id"), "stage": Field("StageName", required=True),
     "amount": Field("Amount", "float"), "is_closed": Field("IsClosed", "bool"),
-    "is_won": Field("IsWon", "bool"), "created_at": Field("CreatedDate", "timestamp", required=True),
-    "close_date": Field("CloseDate", "date"), "modified_at": Field("LastModifiedDate", "timestamp", required=True),
-    "owner_id": Field("OwnerId"),
+    "is_won": Field("IsWon", "bool"), "created_at": Field("CreatedDate", "timestamp", required=True, formats=ISO),
+    "close_date": Field("CloseDate", "date", formats=DAY), "modified_at": Field("LastModifiedDate", "timestamp", required=True, formats=ISO),
+    "owner_id": Field("OwnerId", "id"),
 }
 USER_FIELDS = {
-    "user_id": Field("Id", required=True), "territory": Field("Territory", required=True),
+    "user_id": Field("Id", "id", required=True), "territory": Field("Territory", required=True),
     "segment": Field("Segment", required=True), "daily_capacity": Field("DailyCapacity", "int", required=True),
     "is_active": Field("IsActive", "bool", required=True),
 }
@@ -211,22 +262,22 @@ ENRICHMENT_FIELDS = {
     "employee_range": Field("employee_range"), "country": Field("country"), "region": Field("region"),
     "city": Field("city"), "founded_year": Field("founded_year", "int"),
     "annual_revenue_usd": Field("annual_revenue_usd", "float"), "confidence": Field("confidence", "float"),
-    "fetched_at": Field("fetched_at", "timestamp"),
+    "fetched_at": Field("fetched_at", "timestamp", formats=ISO),
 }
 AD_SPEND_FIELDS = {
-    "spend_date": Field("date", "date", required=True), "channel": Field("channel", required=True),
-    "campaign_id": Field("campaign_id"), "campaign_name": Field("campaign_name"),
+    "spend_date": Field("date", "date", required=True, formats=DAY), "channel": Field("channel", "id", required=True),
+    "campaign_id": Field("campaign_id", "id"), "campaign_name": Field("campaign_name"),
     "impressions": Field("impressions", "int"), "clicks": Field("clicks", "int"),
     "spend": Field("spend", "float", required=True), "currency": Field("currency"),
 }
 CONSENT_FIELDS = {
-    "event_id": Field("event_id", required=True), "occurred_at": Field("occurred_at", "timestamp", required=True),
+    "event_id": Field("event_id", "id", required=True), "occurred_at": Field("occurred_at", "timestamp", required=True, formats=ISO),
     "email_raw": Field("email"), "phone_raw": Field("phone"), "event_type": Field("event_type", required=True),
     "consent_source": Field("source"),
 }
 REVIEW_FIELDS = {
-    "decision_id": Field("decision_id", required=True), "lead_id": Field("lead_id", required=True),
-    "reviewer": Field("reviewer"), "decided_at": Field("decided_at", "timestamp", required=True),
+    "decision_id": Field("decision_id", "id", required=True), "lead_id": Field("lead_id", "id", required=True),
+    "reviewer": Field("reviewer"), "decided_at": Field("decided_at", "timestamp", required=True, formats=ISO),
     "verdict": Field("verdict", required=True), "reason": Field("reason"),
 }
 CONSENT_TYPES = ("unsubscribe", "do_not_contact", "erasure_request")

@@ -83,6 +83,26 @@ def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
     return days
 
 
+def write_days_from_sql(
+    context: dg.AssetExecutionContext, store: Warehouse, table: str, sql: str
+) -> list[WriteReport]:
+    """Replace each day of the run's range with ``sql`` evaluated for that day.
+
+    ``sql`` is a module constant that reads the day as the bound parameter ``$day``. Each day
+    is its own transaction.
+    """
+    days = partition_days(context)
+    progress = day_progress(context, len(days))
+    reports = []
+    with store.writer() as w:
+        for day in days:
+            reports.append(
+                w.write_partitions(table, sql, partition_col="delivery_date", keys=[day], params={"day": day})
+            )
+            progress(day, reports[-1].rows_written)
+    return reports
+
+
 def table_schema(store: Warehouse, table: str) -> dg.TableSchema:
     with store.reader() as con:
         rows = con.execute(f"DESCRIBE {qualified(table)}").fetchall()

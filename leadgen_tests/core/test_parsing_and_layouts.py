@@ -74,3 +74,32 @@ def test_form_leads_layouts_and_rejects() -> None:
     assert leads.height + rejected.height == 5
     # rejects carry no values from the row: only where and why
     assert set(rejected.columns) == {"delivery_date", "source", "source_file", "source_line", "field", "reason"}
+
+
+def test_web_events_parse_and_reject_reasons() -> None:
+    frame = raw(
+        [
+            {"messageId": "m1", "type": "page", "anonymousId": "v-1", "timestamp": "2026-05-31T23:59:00.5Z",
+             "properties": {"path": "/pricing", "referrer": "https://www.google.com/"}},
+            {"messageId": "m2", "type": "identify", "anonymousId": "v-1", "timestamp": "2026-06-01T08:00:00Z",
+             "traits": {"email": " Bob.Smith+x@GMAIL.com"}},
+            "not json",
+            "[1, 2]",
+            {"messageId": "m3", "type": "page", "anonymousId": "v-2", "timestamp": "2026-06-01 10:00:00"},
+            {"messageId": "m4", "type": "page", "timestamp": "2026-06-01T10:00:00Z"},
+            {"type": "page", "anonymousId": "v-3", "timestamp": "2026-06-01T10:00:00Z"},
+        ],
+        file="web_events/2026-06-01/events-2026-06-01-000.jsonl",
+    )
+    ok, bad = signals.web_events(frame)
+    assert ok["event_id"].to_list() == ["m1", "m2"]
+    first, second = ok.row(0, named=True), ok.row(1, named=True)
+    assert first["page_path"] == "/pricing" and first["is_late"] and first["event_at"] == dt.datetime(2026, 5, 31, 23, 59, 0, 500000)
+    assert second["email_key"] == "bobsmith@gmail.com" and not second["is_late"]
+    assert sorted(zip(bad["source_line"], bad["reason"], strict=True)) == [
+        (4, "not a JSON object"),
+        (5, "not a JSON object"),
+        (6, "unparseable timestamp in event_at"),
+        (7, "no anonymous id or user id"),
+        (8, "required event_id is missing"),
+    ]

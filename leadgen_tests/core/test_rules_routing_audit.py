@@ -101,3 +101,18 @@ def test_audit_chain_detects_tampering() -> None:
     rows[2] = {**rows[2], "subject": "someone else"}
     assert audit.verify(rows) == (2, 3)
     assert audit.verify(rows[:2] + rows[3:])[1] == 4  # a removed entry breaks the chain too
+
+
+def test_feature_docs_are_current() -> None:
+    from leadgen_assets import settings
+    from leadgen_assets.core.features import catalogue_markdown
+
+    doc = settings.repo_root() / "docs" / "features.md"
+    assert doc.read_text() == catalogue_markdown(), "docs/features.md is stale: run `leadgen docs`"
+
+
+def test_every_rule_names_a_known_feature() -> None:
+    from leadgen_assets.core.features import FEATURES
+
+    known = {f.name for f in FEATURES} | {"is_competitor"}
+    assert {r.feature for r in rules.load().rules} <= known

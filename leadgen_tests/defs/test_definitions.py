@@ -46,3 +46,16 @@ def test_daily_layers_are_partitioned_and_backfill_in_one_run() -> None:
 def test_in_process_executor_is_the_default() -> None:
     job = defs.resolve_job_def("lead_funnel")
     assert job.executor_def.name == "in_process"
+
+
+def test_repo_instance_config_limits_the_duckdb_pool_to_one(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from leadgen_assets import settings
+
+    shutil.copy(settings.repo_root() / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    instance = dg.DagsterInstance.get()
+    pools = instance.get_concurrency_config().pool_config
+    assert pools.default_pool_limit == 1  # the "duckdb" pool is not configured otherwise
+    assert pools.pool_granularity.value == "op"

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from leadgen_assets.defs.governance.assets import verify_chain
+from leadgen_assets.storage.warehouse import qualified
 
 
 def count(world, sql: str, params=None) -> int:
@@ -156,12 +157,15 @@ def test_audit_log_is_intact_and_covers_every_decision(world) -> None:
 def test_rerunning_a_day_is_idempotent(world) -> None:
     day = world.first + dt.timedelta(days=10)
     tables = ["signals.form_leads", "features.lead_features", "scoring.lead_scores", "routing.lead_routes", "routing.crm_outbox"]
-    before = {t: world.store.query(f"SELECT * FROM {t} WHERE delivery_date = ? ORDER BY ALL", [day]) for t in tables}
+    def day_rows(table: str):
+        return world.store.query("SELECT * FROM " + qualified(table) + " WHERE delivery_date = ? ORDER BY ALL", [day])
+
+    before = {t: day_rows(t) for t in tables}
     audit_before = count(world, "SELECT count(*) FROM governance.audit_log")
     result = world.run(day, day)
     assert result.success
     for t in tables:
-        after = world.store.query(f"SELECT * FROM {t} WHERE delivery_date = ? ORDER BY ALL", [day])
+        after = day_rows(t)
         drop = [c for c in ("run_id",) if c in after.columns]
         assert after.drop(drop).equals(before[t].drop(drop)), t
     # the same decisions are not logged twice

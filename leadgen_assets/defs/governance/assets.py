@@ -6,6 +6,7 @@ import polars as pl
 
 from leadgen_assets.core import audit
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, write_metadata
+from leadgen_assets.storage.warehouse import Warehouse, qualified
 
 AUDIT = "governance.audit_log"
 
@@ -48,7 +49,7 @@ def audit_log(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         if not w.table_exists(AUDIT):
             w.append(AUDIT, pl.DataFrame(schema=AUDIT_SCHEMA))
         new = w.con.sql(NEW_DECISIONS_SQL).pl()
-        tail = w.con.sql(f"SELECT seq, entry_hash FROM {AUDIT} ORDER BY seq DESC LIMIT 1").pl()
+        tail = w.con.sql("SELECT seq, entry_hash FROM " + qualified(AUDIT) + " ORDER BY seq DESC LIMIT 1").pl()
         prev_hash = tail["entry_hash"][0] if tail.height else audit.GENESIS
         first_seq = int(tail["seq"][0]) + 1 if tail.height else 1
         entries = (
@@ -56,14 +57,15 @@ def audit_log(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         )
         chained = pl.DataFrame(list(audit.chain(entries, prev_hash, first_seq)), schema=AUDIT_SCHEMA)
         report = w.append(AUDIT, chained)
-        total = w.con.sql(f"SELECT count(*) AS n FROM {AUDIT}").pl()["n"][0]
+        total = w.con.sql("SELECT count(*) AS n FROM " + qualified(AUDIT)).pl()["n"][0]
     return dg.MaterializeResult(
         metadata=write_metadata(store, AUDIT, [report], entries_total=int(total), chain_head=chained["entry_hash"][-1] if chained.height else prev_hash)
     )
 
 
-def verify_chain(warehouse_store) -> tuple[int, int | None]:
-    rows = warehouse_store.query(f"SELECT * FROM {AUDIT} ORDER BY seq")
+def verify_chain(warehouse_store: Warehouse) -> tuple[int, int | None]:
+    """Verify the whole chain from the warehouse; returns (entries checked, first broken seq)."""
+    rows = warehouse_store.query("SELECT * FROM " + qualified(AUDIT) + " ORDER BY seq")
     return audit.verify(rows.iter_rows(named=True))
 
 

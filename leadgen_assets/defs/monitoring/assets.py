@@ -4,6 +4,7 @@
 import math
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
 from leadgen_assets.defs.common import (
@@ -11,6 +12,7 @@ from leadgen_assets.defs.common import (
     layer_asset,
     markdown_table,
     partition_days,
+    write_days_from_sql,
     write_metadata,
 )
 from leadgen_assets.defs.sources.assets import SOURCES
@@ -46,6 +48,21 @@ GROUP BY ALL ORDER BY channel
 """
 
 
+# Source names are constants of this package, never data.
+_DQ_PARTS = [
+    f"""SELECT '{s.name}' AS source,
+               (SELECT count(*) FROM {qualified("sources." + s.name)} WHERE delivery_date = $day) AS rows_read,
+               (SELECT count(*) FROM {qualified("signals." + s.name)} WHERE delivery_date = $day) AS rows_accepted,
+               (SELECT count(*) FROM signals.quarantine WHERE delivery_date = $day AND source = '{s.name}') AS rows_rejected"""
+    for s in SOURCES
+]
+DATA_QUALITY_SQL = (
+    "SELECT $day::DATE AS delivery_date, *, CASE WHEN rows_read > 0 THEN rows_rejected / rows_read ELSE 0 END AS reject_rate FROM ("
+    + " UNION ALL ".join(_DQ_PARTS)
+    + ") ORDER BY source"
+)
+
+
 @layer_asset(
     "monitoring",
     "daily_kpis",
@@ -57,13 +74,9 @@ GROUP BY ALL ORDER BY channel
 def daily_kpis(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     days = partition_days(context)
-    reports = []
-    with store.writer() as w:
-        for day in days:
-            reports.append(
-                w.write_partitions("monitoring.daily_kpis", KPIS_SQL, partition_col="delivery_date", keys=[day], params={"day": day})
-            )
-        totals = w.con.sql(
+    reports = write_days_from_sql(context, store, "monitoring.daily_kpis", KPIS_SQL)
+    with store.reader() as con:
+        totals = con.sql(
             "SELECT sum(leads) AS leads, sum(qualified_leads) AS qualified, sum(routed) AS routed, "
             "sum(sent_to_review) AS review, sum(spend) AS spend FROM monitoring.daily_kpis WHERE delivery_date BETWEEN ? AND ?",
             params=[days[0], days[-1]],
@@ -92,23 +105,9 @@ def daily_kpis(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
 def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     days = partition_days(context)
-    parts = [
-        f"""SELECT '{s.name}' AS source,
-                   (SELECT count(*) FROM {qualified("sources." + s.name)} WHERE delivery_date = $day) AS rows_read,
-                   (SELECT count(*) FROM {qualified("signals." + s.name)} WHERE delivery_date = $day) AS rows_accepted,
-                   (SELECT count(*) FROM signals.quarantine WHERE delivery_date = $day AND source = '{s.name}') AS rows_rejected"""
-        for s in SOURCES  # source names are constants of this module, never data
-    ]
-    sql = (
-        "SELECT $day::DATE AS delivery_date, *, CASE WHEN rows_read > 0 THEN rows_rejected / rows_read ELSE 0 END AS reject_rate FROM ("
-        + " UNION ALL ".join(parts)
-        + ") ORDER BY source"
-    )
-    reports = []
-    with store.writer() as w:
-        for day in days:
-            reports.append(w.write_partitions("monitoring.data_quality", sql, partition_col="delivery_date", keys=[day], params={"day": day}))
-        summary = w.con.sql(
+    reports = write_days_from_sql(context, store, "monitoring.data_quality", DATA_QUALITY_SQL)
+    with store.reader() as con:
+        summary = con.sql(
             "SELECT source, sum(rows_read) AS rows_read, sum(rows_rejected) AS rows_rejected FROM monitoring.data_quality "
             "WHERE delivery_date BETWEEN ? AND ? GROUP BY ALL ORDER BY source",
             params=[days[0], days[-1]],
@@ -125,12 +124,10 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 
 def _histogram(points: pl.Series) -> list[float]:
-    counts = [0] * len(POINT_BINS)
-    for value in points.to_list():
-        idx = max(i for i, edge in enumerate(POINT_BINS) if value >= edge)
-        counts[idx] += 1
-    total = max(sum(counts), 1)
-    return [c / total for c in counts]
+    """Share of points in each bin of POINT_BINS (the last bin is open-ended)."""
+    idx = np.searchsorted(POINT_BINS, points.to_numpy(), side="right") - 1
+    counts = np.bincount(np.clip(idx, 0, None), minlength=len(POINT_BINS))
+    return (counts / max(counts.sum(), 1)).tolist()
 
 
 def psi(reference: list[float], current: list[float], floor: float = 1e-4) -> float:

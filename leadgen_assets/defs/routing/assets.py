@@ -13,6 +13,7 @@ from leadgen_assets.defs.common import (
     layer_asset,
     markdown_table,
     partition_days,
+    write_days_from_sql,
     write_metadata,
 )
 
@@ -32,6 +33,28 @@ REPS_SQL = """
 SELECT user_id, territory, segment, daily_capacity, is_active FROM signals.crm_users
 WHERE delivery_date <= $day
 QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY delivery_date DESC, source_line DESC) = 1
+"""
+
+
+REVIEW_QUEUE_SQL = """
+SELECT r.delivery_date, r.lead_id, r.person_id, r.route_reason AS review_reason,
+       r.territory, r.segment, s.grade, s.probability, s.reasons, 'open' AS status
+FROM routing.lead_routes r JOIN scoring.lead_scores s USING (lead_id)
+WHERE r.delivery_date = $day AND r.decision = 'review'
+ORDER BY s.probability DESC, r.lead_id
+"""
+
+CRM_OUTBOX_SQL = """
+SELECT r.delivery_date,
+       sha256(concat_ws('|', r.lead_id, coalesce(r.owner_id, ''), r.cadence, s.model_version)) AS idempotency_key,
+       r.lead_id, r.owner_id, r.cadence,
+       to_json({lead_id: r.lead_id, person_id: r.person_id, owner_id: r.owner_id, cadence: r.cadence,
+                grade: s.grade, probability: round(s.probability, 4), reasons: s.reasons,
+                model_version: s.model_version})::VARCHAR AS payload,
+       'pending' AS status, 0 AS attempts
+FROM routing.lead_routes r JOIN scoring.lead_scores s USING (lead_id)
+WHERE r.delivery_date = $day AND r.decision IN ('routed', 'nurture')
+ORDER BY r.lead_id
 """
 
 
@@ -112,20 +135,8 @@ def routed_leads_have_active_owner(warehouse: WarehouseResource) -> dg.AssetChec
 )
 def review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
+    reports = write_days_from_sql(context, store, "routing.review_queue", REVIEW_QUEUE_SQL)
     days = partition_days(context)
-    reports = []
-    with store.writer() as w:
-        for day in days:
-            reports.append(
-                w.write_partitions(
-                    "routing.review_queue",
-                    """SELECT r.delivery_date, r.lead_id, r.person_id, r.route_reason AS review_reason,
-                              r.territory, r.segment, s.grade, s.probability, s.reasons, 'open' AS status
-                       FROM routing.lead_routes r JOIN scoring.lead_scores s USING (lead_id)
-                       WHERE r.delivery_date = ? AND r.decision = 'review' ORDER BY s.probability DESC, r.lead_id""",
-                    partition_col="delivery_date", keys=[day], params=[day],
-                )
-            )
     with store.reader() as con:
         reasons = con.sql(
             "SELECT review_reason, count(*) AS leads FROM routing.review_queue WHERE delivery_date BETWEEN ? AND ? GROUP BY ALL ORDER BY leads DESC",
@@ -147,25 +158,7 @@ def review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 )
 def crm_outbox(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    days = partition_days(context)
-    reports = []
-    with store.writer() as w:
-        for day in days:
-            reports.append(
-                w.write_partitions(
-                    "routing.crm_outbox",
-                    """SELECT r.delivery_date,
-                              sha256(concat_ws('|', r.lead_id, coalesce(r.owner_id, ''), r.cadence, s.model_version)) AS idempotency_key,
-                              r.lead_id, r.owner_id, r.cadence,
-                              to_json({lead_id: r.lead_id, person_id: r.person_id, owner_id: r.owner_id, cadence: r.cadence,
-                                       grade: s.grade, probability: round(s.probability, 4), reasons: s.reasons,
-                                       model_version: s.model_version})::VARCHAR AS payload,
-                              'pending' AS status, 0 AS attempts
-                       FROM routing.lead_routes r JOIN scoring.lead_scores s USING (lead_id)
-                       WHERE r.delivery_date = ? AND r.decision IN ('routed', 'nurture') ORDER BY r.lead_id""",
-                    partition_col="delivery_date", keys=[day], params=[day],
-                )
-            )
+    reports = write_days_from_sql(context, store, "routing.crm_outbox", CRM_OUTBOX_SQL)
     return dg.MaterializeResult(metadata=write_metadata(store, "routing.crm_outbox", reports))
 
 

@@ -57,10 +57,12 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                     params=[day],
                 ).pl()
                 accepted, rejected = transform(raw)
-                assert accepted.height + rejected.height == raw.height, (
-                    f"{source} {day}: {raw.height} read but {accepted.height} accepted + "
-                    f"{rejected.height} rejected"
-                )
+                if accepted.height + rejected.height != raw.height:
+                    raise RuntimeError(
+                        f"signals/{source} {day}: {raw.height} rows read but {accepted.height} accepted + "
+                        f"{rejected.height} rejected; nothing was written. This is a bug in "
+                        f"leadgen_assets/core/signals.py ({source}); please report it with this message."
+                    )
                 reports.append(
                     w.write_partitions(f"signals.{source}", accepted, partition_col="delivery_date", keys=[day])
                 )
