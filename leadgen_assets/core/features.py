@@ -60,6 +60,9 @@ FEATURES = (
 
 FEATURE_SET = "lead_v1"
 
+# Leads delivered from $first to $last. Every "known by" constraint uses the lead's own
+# delivery day (l.delivery_date), so computing many days at once gives the same values as
+# computing each day alone.
 LEAD_FEATURES_SQL = """
 WITH leads AS (
     SELECT f.lead_id, f.delivery_date, f.submitted_at AS scored_at, f.channel, f.campaign,
@@ -70,15 +73,15 @@ WITH leads AS (
     FROM signals.form_leads f
     JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
     LEFT JOIN identity.account_matches m ON m.person_id = pr.person_id
-    WHERE f.delivery_date = $day
+    WHERE f.delivery_date BETWEEN $first AND $last
 ),
 visits AS (
-    SELECT l.lead_id, l.scored_at, w.event_at, w.event_type, w.event_name, w.page_path
+    SELECT l.lead_id, l.scored_at, w.event_at, w.event_id, w.event_type, w.event_name, w.page_path
     FROM leads l
     JOIN identity.visitor_map v ON v.person_id = l.person_id AND v.linked_at <= l.scored_at
     JOIN signals.web_events w ON w.anonymous_id = v.anonymous_id
     WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY
-      AND w.delivery_date <= $day
+      AND w.delivery_date <= l.delivery_date
 ),
 eng AS (
     SELECT lead_id,
@@ -88,7 +91,8 @@ eng AS (
            count(*) FILTER (WHERE page_path LIKE '/services/%') AS service_page_views_30d,
            count(*) FILTER (WHERE page_path LIKE '/case-studies/%' OR event_name = 'Case Study Downloaded') AS case_study_views_30d,
            bool_or(event_name = 'Demo Requested' OR page_path = '/demo') AS demo_requested,
-           sum(exp(-(epoch(scored_at) - epoch(event_at)) / 86400.0 / 7.0)) AS engagement_decayed,
+           -- summed in a fixed order: the same events always give the same bits
+           sum(exp(-(epoch(scored_at) - epoch(event_at)) / 86400.0 / 7.0) ORDER BY event_at, event_id) AS engagement_decayed,
            min((epoch(scored_at) - epoch(event_at)) / 86400.0) AS days_since_last_visit
     FROM visits GROUP BY lead_id
 ),
@@ -96,7 +100,8 @@ prior AS (
     SELECT l.lead_id, count(*) AS prior_leads_90d, count(DISTINCT pr.channel) AS prior_channels_90d
     FROM leads l
     JOIN identity.person_records pr ON pr.person_id = l.person_id AND pr.source = 'form_leads'
-    WHERE pr.seen_at < l.scored_at AND pr.seen_at > l.scored_at - INTERVAL 90 DAY AND pr.delivery_date <= $day
+    WHERE pr.seen_at < l.scored_at AND pr.seen_at > l.scored_at - INTERVAL 90 DAY
+      AND pr.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
 acct AS (
@@ -106,21 +111,36 @@ acct AS (
     JOIN identity.account_matches m ON m.account_id = l.account_id
     JOIN identity.visitor_map v ON v.person_id = m.person_id AND v.linked_at <= l.scored_at
     JOIN signals.web_events w ON w.anonymous_id = v.anonymous_id
-    WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY AND w.delivery_date <= $day
+    WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY
+      AND w.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
+-- One version of each CRM account and enrichment record per delivery day; a lead sees the
+-- latest version delivered on or before its own delivery day (ASOF join).
+crm_versions AS (
+    SELECT account_id, delivery_date, industry, employees, region, country, owner_id FROM signals.crm_accounts
+    QUALIFY row_number() OVER (PARTITION BY account_id, delivery_date ORDER BY modified_at DESC, source_line DESC) = 1
+),
+enr_versions AS (
+    SELECT domain, delivery_date, industry, employee_count, region, country FROM signals.enrichment
+    QUALIFY row_number() OVER (PARTITION BY domain, delivery_date ORDER BY source_file DESC, source_line DESC) = 1
+),
 crm AS (
-    SELECT * FROM signals.crm_accounts WHERE delivery_date <= $day
-    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
+    SELECT l.lead_id, c.account_id AS crm_account_id, c.industry, c.employees, c.region, c.country, c.owner_id
+    FROM leads l ASOF JOIN crm_versions c ON c.account_id = l.account_id AND l.delivery_date >= c.delivery_date
 ),
 enr AS (
-    SELECT * FROM signals.enrichment WHERE delivery_date <= $day
-    QUALIFY row_number() OVER (PARTITION BY domain ORDER BY delivery_date DESC, source_line DESC) = 1
+    SELECT l.lead_id, e.industry, e.employee_count, e.region, e.country
+    FROM leads l ASOF JOIN enr_versions e ON e.domain = l.company_domain AND l.delivery_date >= e.delivery_date
 ),
-placeholder_phones AS (
-    SELECT phone_e164 FROM signals.form_leads
-    WHERE delivery_date <= $day AND phone_e164 IS NOT NULL
-    GROUP BY phone_e164 HAVING count(DISTINCT last_name_key) > 3 OR bool_or(PLACEHOLDER_PHONE)
+-- A phone becomes a placeholder on the day its fourth different surname arrives.
+phone_names AS (
+    SELECT phone_e164, last_name_key, min(delivery_date) AS first_day FROM signals.form_leads
+    WHERE phone_e164 IS NOT NULL AND last_name_key IS NOT NULL GROUP BY ALL
+),
+crowded_phones AS (
+    SELECT phone_e164, first_day AS crowded_from FROM phone_names
+    QUALIFY row_number() OVER (PARTITION BY phone_e164 ORDER BY first_day, last_name_key) = 4
 )
 SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.channel, l.campaign,
        l.company_domain, crm.owner_id AS crm_owner_id,
@@ -132,7 +152,7 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
        coalesce(l.is_free_mail, false) AS is_free_mail,
        coalesce(l.is_role_address, false) AS is_role_address,
        coalesce(regexp_matches(lower(l.job_title), '(owner|founder|ceo|cfo|cto|coo|cio|president|chief|director|head|vp|vice president|partner|principal)'), false) AS is_senior_title,
-       crm.account_id IS NOT NULL AS is_existing_account,
+       crm.crm_account_id IS NOT NULL AS is_existing_account,
        coalesce(eng.pageviews_30d, 0) AS pageviews_30d,
        coalesce(eng.active_days_30d, 0) AS active_days_30d,
        coalesce(eng.pricing_views_30d, 0) AS pricing_views_30d,
@@ -147,24 +167,22 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
        coalesce(acct.account_events_30d, 0) AS account_events_30d,
        coalesce(l.first_name_key IN ('test', 'asdf', 'qwerty', 'foo', 'xxx')
                 OR l.last_name_key IN ('test', 'asdf', 'qwerty', 'bar', 'xxx')
-                OR split_part(l.email, '@', 1) IN ('test', 'asdf', 'qwerty', 'foo')
                 OR PLACEHOLDER_EMAIL, false) AS is_test,
        coalesce(l.email_domain LIKE '%.edu' OR lower(l.job_title) LIKE '%student%', false) AS is_student,
-       coalesce(regexp_matches(l.first_name_key, '^[^aeiouy]{4,}$') OR regexp_matches(l.last_name_key, '^[^aeiouy]{5,}$')
-                , false) AS is_gibberish,
-       coalesce(l.phone_e164 IN (SELECT phone_e164 FROM placeholder_phones), false) AS phone_is_placeholder
+       coalesce(regexp_matches(l.first_name_key, '^[^aeiouy]{4,}$') OR regexp_matches(l.last_name_key, '^[^aeiouy]{5,}$'),
+                false) AS is_gibberish,
+       coalesce(PLACEHOLDER_PHONE OR cp.crowded_from <= l.delivery_date, false) AS phone_is_placeholder
 FROM leads l
 LEFT JOIN eng USING (lead_id)
 LEFT JOIN prior USING (lead_id)
 LEFT JOIN acct USING (lead_id)
-LEFT JOIN crm ON crm.account_id = l.account_id
-LEFT JOIN enr ON enr.domain = l.company_domain
-ORDER BY l.lead_id
+LEFT JOIN crm USING (lead_id)
+LEFT JOIN enr USING (lead_id)
+LEFT JOIN crowded_phones cp ON cp.phone_e164 = l.phone_e164
 """
 
-
 LEAD_FEATURES_SQL = LEAD_FEATURES_SQL.replace(
-    "PLACEHOLDER_PHONE", placeholder_phone_sql("phone_e164")
+    "PLACEHOLDER_PHONE", placeholder_phone_sql("l.phone_e164")
 ).replace("PLACEHOLDER_EMAIL", placeholder_email_sql("l.email"))
 
 

@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 
 from leadgen_assets import settings
-from leadgen_assets.storage.warehouse import Warehouse, WriteReport, qualified
+from leadgen_assets.storage.warehouse import Warehouse, WriteReport, qualified, quote_ident
 
 OWNER = "team:data"
 POOL = "duckdb"  # limit 1 in dagster.yaml: DuckDB allows one writer process per file
@@ -83,24 +83,54 @@ def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
     return days
 
 
-def write_days_from_sql(
-    context: dg.AssetExecutionContext, store: Warehouse, table: str, sql: str
-) -> list[WriteReport]:
-    """Replace each day of the run's range with ``sql`` evaluated for that day.
+# Days are written in batches of up to this many rows: one transaction per batch, so the
+# per-write overhead is paid per batch and not per day, and memory stays bounded.
+BATCH_ROWS = 1_000_000
 
-    ``sql`` is a module constant that reads the day as the bound parameter ``$day``. Each day
-    is its own transaction.
-    """
+
+def day_batches(days: Sequence[dt.date], rows_per_day: dict[dt.date, int], limit: int = BATCH_ROWS) -> list[list[dt.date]]:
+    """Consecutive days grouped so that each batch holds at most ``limit`` rows (a bigger
+    day is a batch of its own)."""
+    batches: list[list[dt.date]] = []
+    current: list[dt.date] = []
+    size = 0
+    for day in days:
+        n = rows_per_day.get(day, 0)
+        if current and size + n > limit:
+            batches.append(current)
+            current, size = [], 0
+        current.append(day)
+        size += n
+    if current:
+        batches.append(current)
+    return batches
+
+
+def rows_per_day(con: Any, table: str, days: Sequence[dt.date], date_col: str = "delivery_date") -> dict[dt.date, int]:
+    rows = con.execute(
+        f"SELECT {quote_ident(date_col)}, count(*) FROM {qualified(table)} "
+        f"WHERE {quote_ident(date_col)} BETWEEN ? AND ? GROUP BY 1",
+        [days[0], days[-1]],
+    ).fetchall()
+    return dict(rows)
+
+
+def write_range_from_sql(context: dg.AssetExecutionContext, store: Warehouse, table: str, sql: str) -> WriteReport:
+    """Replace the run's days with ``sql``, a module constant over the bound ``$first`` and
+    ``$last`` days, in one transaction."""
     days = partition_days(context)
-    progress = day_progress(context, len(days))
-    reports = []
     with store.writer() as w:
-        for day in days:
-            reports.append(
-                w.write_partitions(table, sql, partition_col="delivery_date", keys=[day], params={"day": day})
-            )
-            progress(day, reports[-1].rows_written)
-    return reports
+        report = w.write_partitions(
+            table, sql, partition_col="delivery_date", keys=days, params={"first": days[0], "last": days[-1]}
+        )
+    context.log.info(f"{table}: wrote {report.rows_written} row(s) for {days[0]}..{days[-1]}")
+    return report
+
+
+def log_batch(context: dg.AssetExecutionContext, batch: Sequence[dt.date], rows: int, done: int, total: int) -> None:
+    """One progress line per batch of days."""
+    span = f"{batch[0]}" if len(batch) == 1 else f"{batch[0]}..{batch[-1]}"
+    context.log.info(f"{span}: wrote {rows} row(s)  [{done}/{total} days]")
 
 
 def table_schema(store: Warehouse, table: str) -> dg.TableSchema:
@@ -133,14 +163,3 @@ def write_metadata(
     }
     meta.update(extra)
     return meta
-
-
-def day_progress(context: dg.AssetExecutionContext, total: int) -> Callable[[dt.date, int], None]:
-    """Log one line per day of a backfill range, so long runs show where they are."""
-
-    def report(day: dt.date, rows: int) -> None:
-        context.log.info(f"{day}: wrote {rows} row(s)  [{report.done + 1}/{total}]")
-        report.done += 1
-
-    report.done = 0  # type: ignore[attr-defined]
-    return report

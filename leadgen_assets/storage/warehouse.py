@@ -230,17 +230,19 @@ class Writer:
             self.con.execute("BEGIN TRANSACTION")
             try:
                 created = self._ensure_table(table, incoming)
-                existing_rows = 0
-                if not created:
-                    existing_rows = self.con.execute(
-                        f"SELECT count(*) FROM {qualified(table)} WHERE {where}", where_params
-                    ).fetchall()[0][0]
-                if n_in == 0 and existing_rows and not allow_empty:
-                    raise EmptyWriteError(
-                        f"{table}: refusing to replace {existing_rows} existing row(s) of "
-                        f"{partition_col} {keys[0]}..{keys[-1]} with an empty result. If the slice "
-                        "really is empty now, rerun with allow_empty (config `allow_empty: true`)."
-                    )
+                existing = {} if created else self._counts_by_key(qualified(table), partition_col, where, where_params)
+                existing_rows = sum(existing.values())
+                if not allow_empty:
+                    arriving = self._counts_by_key(quote_ident(self._INCOMING), partition_col, "true", [])
+                    emptied = sorted(k for k, n in existing.items() if n and not arriving.get(k))
+                    if emptied:
+                        raise EmptyWriteError(
+                            f"{table}: refusing to replace the existing rows of {partition_col} "
+                            f"{', '.join(str(k) for k in emptied)} with nothing "
+                            f"({sum(existing[k] for k in emptied)} existing row(s)); the source delivered "
+                            "nothing for that slice this time. If it really is empty now, rerun with "
+                            "allow_empty (config `allow_empty: true`)."
+                        )
                 self.con.execute(f"DELETE FROM {qualified(table)} WHERE {where}", where_params)
                 if progress:
                     progress(f"deleted {existing_rows} row(s), inserting {n_in}")
@@ -327,6 +329,12 @@ class Writer:
                 yield
             finally:
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def _counts_by_key(self, relation: str, partition_col: str, where: str, params: list[Any]) -> dict[Any, int]:
+        rows = self.con.execute(
+            f"SELECT {quote_ident(partition_col)}, count(*) FROM {relation} WHERE {where} GROUP BY 1", params
+        ).fetchall()
+        return dict(rows)
 
     def _incoming_columns(self) -> dict[str, str]:
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {quote_ident(self._INCOMING)}").fetchall()

@@ -67,7 +67,7 @@ def test_a_vanished_delivery_does_not_wipe_committed_rows(setup) -> None:
     result = dg.materialize(assets, partition_key=DAY.isoformat(), resources=resources, instance=instance, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "refusing to replace 5 existing row(s)" in failure.step_failure_data.error.cause.message
+    assert f"{DAY} with nothing (5 existing row(s))" in failure.step_failure_data.error.cause.message
     store = Warehouse(tmp_path / "wh.duckdb")
     assert store.row_count("sources.form_leads") == 5
     assert store.row_count("signals.form_leads") == 2

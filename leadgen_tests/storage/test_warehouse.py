@@ -94,7 +94,7 @@ def test_schema_change_is_refused_and_old_rows_stay(wh: Warehouse, mutate, expec
 def test_empty_frame_does_not_delete_a_partition(wh: Warehouse) -> None:
     with wh.writer() as w:
         w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
-        with pytest.raises(EmptyWriteError, match="refusing to replace 3 existing"):
+        with pytest.raises(EmptyWriteError, match="2026-06-01 with nothing .3 existing row"):
             w.write_partitions("signals.leads", day_frame(D1, 0), partition_col="delivery_date", keys=[D1])
     assert len(rows(wh, D1)) == 3
     # an empty write to a slice that holds nothing is simply a no-op
@@ -107,6 +107,15 @@ def test_empty_frame_does_not_delete_a_partition(wh: Warehouse) -> None:
             "signals.leads", day_frame(D1, 0), partition_col="delivery_date", keys=[D1], allow_empty=True
         )
     assert rows(wh, D1).is_empty()
+
+
+def test_a_multi_day_write_cannot_silently_empty_one_day(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        both = pl.concat([day_frame(D1, 3), day_frame(D2, 2, start=5)])
+        w.write_partitions("signals.leads", both, partition_col="delivery_date", keys=[D1, D2])
+        with pytest.raises(EmptyWriteError, match="2026-06-02 with nothing"):
+            w.write_partitions("signals.leads", day_frame(D1, 4), partition_col="delivery_date", keys=[D1, D2])
+    assert len(rows(wh, D1)) == 3 and len(rows(wh, D2)) == 2
 
 
 def test_rows_outside_the_slice_are_refused(wh: Warehouse) -> None:

@@ -7,15 +7,19 @@ import polars as pl
 from leadgen_assets.core import features as logic
 from leadgen_assets.defs.common import (
     WarehouseResource,
-    day_progress,
+    day_batches,
     layer_asset,
+    log_batch,
     markdown_table,
     partition_days,
+    rows_per_day,
     write_metadata,
 )
 from leadgen_assets.storage.warehouse import qualified
 
 TABLE = "features.lead_features"
+# Leads per feature batch: bounds the size of the lead x event join.
+LEADS_PER_BATCH = 250_000
 
 
 @layer_asset(
@@ -39,23 +43,24 @@ def lead_features(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     store = warehouse.store()
     version = logic.feature_set_version()
     days = partition_days(context)
-    progress = day_progress(context, len(days))
-    reports = []
-    sql = logic.LEAD_FEATURES_SQL.replace("ORDER BY l.lead_id", "")
-    # $day, $feature_set and $version are bound by name, never pasted into the SQL.
+    # $first, $last, $feature_set and $version are bound by name, never pasted into the SQL.
     select = (
-        f"SELECT f.*, $feature_set AS feature_set, $version AS feature_set_version FROM ({sql}) f ORDER BY lead_id"
+        f"SELECT f.*, $feature_set AS feature_set, $version AS feature_set_version "
+        f"FROM ({logic.LEAD_FEATURES_SQL}) f ORDER BY delivery_date, lead_id"
     )
+    reports, done = [], 0
     with store.writer() as w:
-        for day in days:
+        sizes = rows_per_day(w.con, "signals.form_leads", days)
+        for batch in day_batches(days, sizes, limit=LEADS_PER_BATCH):
             reports.append(
                 w.write_partitions(
-                    TABLE, select, partition_col="delivery_date", keys=[day],
+                    TABLE, select, partition_col="delivery_date", keys=batch,
                     scope={"feature_set_version": version},
-                    params={"day": day, "feature_set": logic.FEATURE_SET, "version": version},
+                    params={"first": batch[0], "last": batch[-1], "feature_set": logic.FEATURE_SET, "version": version},
                 )
             )
-            progress(day, reports[-1].rows_written)
+            done += len(batch)
+            log_batch(context, batch, reports[-1].rows_written, done, len(days))
     with store.reader() as con:
         summary = con.sql(
             f"""SELECT round(avg(pageviews_30d), 2) AS avg_pageviews, round(avg(demo_requested::INT), 4) AS demo_rate,

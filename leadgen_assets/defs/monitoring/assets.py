@@ -12,8 +12,8 @@ from leadgen_assets.defs.common import (
     layer_asset,
     markdown_table,
     partition_days,
-    write_days_from_sql,
     write_metadata,
+    write_range_from_sql,
 )
 from leadgen_assets.defs.sources.assets import SOURCES
 from leadgen_assets.settings import start_date
@@ -25,41 +25,49 @@ REFERENCE_DAYS = 14
 
 KPIS_SQL = """
 WITH s AS (
-    SELECT s.delivery_date, s.channel, s.lead_id, NOT s.disqualified AND regexp_matches(s.grade, '^[AB]') AS qualified,
-           r.decision
+    SELECT s.delivery_date, s.channel, s.lead_id,
+           NOT s.disqualified AND regexp_matches(s.grade, '^[AB]') AS qualified, r.decision
     FROM scoring.lead_scores s JOIN routing.lead_routes r USING (lead_id)
-    WHERE s.delivery_date = $day
+    WHERE s.delivery_date BETWEEN $first AND $last
+),
+leads AS (
+    SELECT delivery_date, channel, count(*) AS leads,
+           count(*) FILTER (WHERE qualified) AS qualified_leads,
+           count(*) FILTER (WHERE decision = 'routed') AS routed,
+           count(*) FILTER (WHERE decision = 'review') AS sent_to_review,
+           count(*) FILTER (WHERE decision = 'suppressed') AS suppressed,
+           count(*) FILTER (WHERE decision = 'disqualified') AS disqualified
+    FROM s GROUP BY ALL
 ),
 spend AS (
-    SELECT channel, sum(spend) AS spend FROM signals.ad_spend WHERE spend_date = $day GROUP BY channel
+    SELECT spend_date AS delivery_date, channel, sum(spend) AS spend FROM signals.ad_spend
+    WHERE spend_date BETWEEN $first AND $last GROUP BY ALL
 )
-SELECT $day::DATE AS delivery_date, coalesce(s.channel, spend.channel) AS channel,
-       count(s.lead_id) AS leads,
-       count(*) FILTER (WHERE s.qualified) AS qualified_leads,
-       count(*) FILTER (WHERE s.decision = 'routed') AS routed,
-       count(*) FILTER (WHERE s.decision = 'review') AS sent_to_review,
-       count(*) FILTER (WHERE s.decision = 'suppressed') AS suppressed,
-       count(*) FILTER (WHERE s.decision = 'disqualified') AS disqualified,
-       coalesce(any_value(spend.spend), 0.0) AS spend,
-       CASE WHEN count(*) FILTER (WHERE s.qualified) > 0
-            THEN coalesce(any_value(spend.spend), 0.0) / count(*) FILTER (WHERE s.qualified) END AS cost_per_qualified_lead
-FROM s FULL OUTER JOIN spend ON spend.channel = s.channel
-GROUP BY ALL ORDER BY channel
+SELECT delivery_date, channel,
+       coalesce(leads, 0) AS leads, coalesce(qualified_leads, 0) AS qualified_leads,
+       coalesce(routed, 0) AS routed, coalesce(sent_to_review, 0) AS sent_to_review,
+       coalesce(suppressed, 0) AS suppressed, coalesce(disqualified, 0) AS disqualified,
+       coalesce(spend, 0.0) AS spend,
+       CASE WHEN qualified_leads > 0 THEN coalesce(spend, 0.0) / qualified_leads END AS cost_per_qualified_lead
+FROM leads FULL OUTER JOIN spend USING (delivery_date, channel)
+ORDER BY delivery_date, channel
 """
 
 
 # Source names are constants of this package, never data.
 _DQ_PARTS = [
-    f"""SELECT '{s.name}' AS source,
-               (SELECT count(*) FROM {qualified("sources." + s.name)} WHERE delivery_date = $day) AS rows_read,
-               (SELECT count(*) FROM {qualified("signals." + s.name)} WHERE delivery_date = $day) AS rows_accepted,
-               (SELECT count(*) FROM signals.quarantine WHERE delivery_date = $day AND source = '{s.name}') AS rows_rejected"""
+    f"""SELECT '{s.name}' AS source, d.day AS delivery_date,
+               (SELECT count(*) FROM {qualified("sources." + s.name)} t WHERE t.delivery_date = d.day) AS rows_read,
+               (SELECT count(*) FROM {qualified("signals." + s.name)} t WHERE t.delivery_date = d.day) AS rows_accepted,
+               (SELECT count(*) FROM signals.quarantine q WHERE q.delivery_date = d.day AND q.source = '{s.name}') AS rows_rejected
+        FROM days d"""
     for s in SOURCES
 ]
 DATA_QUALITY_SQL = (
-    "SELECT $day::DATE AS delivery_date, *, CASE WHEN rows_read > 0 THEN rows_rejected / rows_read ELSE 0 END AS reject_rate FROM ("
+    "WITH days AS (SELECT unnest(generate_series($first::DATE, $last::DATE, INTERVAL 1 DAY))::DATE AS day) "
+    "SELECT *, CASE WHEN rows_read > 0 THEN rows_rejected / rows_read ELSE 0 END AS reject_rate FROM ("
     + " UNION ALL ".join(_DQ_PARTS)
-    + ") ORDER BY source"
+    + ") ORDER BY delivery_date, source"
 )
 
 
@@ -74,7 +82,7 @@ DATA_QUALITY_SQL = (
 def daily_kpis(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     days = partition_days(context)
-    reports = write_days_from_sql(context, store, "monitoring.daily_kpis", KPIS_SQL)
+    reports = [write_range_from_sql(context, store, "monitoring.daily_kpis", KPIS_SQL)]
     with store.reader() as con:
         totals = con.sql(
             "SELECT sum(leads) AS leads, sum(qualified_leads) AS qualified, sum(routed) AS routed, "
@@ -105,7 +113,7 @@ def daily_kpis(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
 def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     days = partition_days(context)
-    reports = write_days_from_sql(context, store, "monitoring.data_quality", DATA_QUALITY_SQL)
+    reports = [write_range_from_sql(context, store, "monitoring.data_quality", DATA_QUALITY_SQL)]
     with store.reader() as con:
         summary = con.sql(
             "SELECT source, sum(rows_read) AS rows_read, sum(rows_rejected) AS rows_rejected FROM monitoring.data_quality "
@@ -172,22 +180,22 @@ def score_reference(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def score_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     days = partition_days(context)
-    reports, latest = [], 0.0
     with store.writer() as w:
         if not w.table_exists("monitoring.score_reference"):
             raise RuntimeError("monitoring/score_reference has not been materialised yet: materialise it first.")
         reference = w.con.sql("SELECT share FROM monitoring.score_reference ORDER BY bin_low").pl()["share"].to_list()
+        points = w.con.sql(
+            "SELECT delivery_date, points FROM scoring.lead_scores WHERE NOT disqualified AND delivery_date BETWEEN ? AND ?",
+            params=[days[0], days[-1]],
+        ).pl()
+        rows = []
         for day in days:
-            pts = w.con.sql(
-                "SELECT points FROM scoring.lead_scores WHERE NOT disqualified AND delivery_date = ?", params=[day]
-            ).pl()["points"]
-            value = psi(reference, _histogram(pts)) if pts.len() else None
-            frame = pl.DataFrame(
-                {"delivery_date": [day], "leads": [pts.len()], "psi": [value]},
-                schema={"delivery_date": pl.Date, "leads": pl.Int64, "psi": pl.Float64},
-            )
-            reports.append(w.write_partitions("monitoring.score_drift", frame, partition_col="delivery_date", keys=[day]))
-            latest = value if value is not None else latest
+            pts = points.filter(pl.col("delivery_date") == day)["points"]
+            rows.append((day, pts.len(), psi(reference, _histogram(pts)) if pts.len() else None))
+        frame = pl.DataFrame(rows, schema={"delivery_date": pl.Date, "leads": pl.Int64, "psi": pl.Float64}, orient="row")
+        reports = [w.write_partitions("monitoring.score_drift", frame, partition_col="delivery_date", keys=days)]
+    known = [r[2] for r in rows if r[2] is not None]
+    latest = known[-1] if known else 0.0
     return dg.MaterializeResult(metadata=write_metadata(store, "monitoring.score_drift", reports, psi=round(latest, 5)))
 
 

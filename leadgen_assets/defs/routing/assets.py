@@ -1,38 +1,42 @@
 """routing: suppression first, then owners, cadences, the review queue and the CRM outbox."""
 
 
-import datetime as dt
-
 import dagster as dg
 import polars as pl
 
 from leadgen_assets.core import routing as logic
 from leadgen_assets.defs.common import (
     WarehouseResource,
-    day_progress,
+    day_batches,
     layer_asset,
+    log_batch,
     markdown_table,
     partition_days,
-    write_days_from_sql,
+    rows_per_day,
     write_metadata,
+    write_range_from_sql,
 )
 
 ROUTES = "routing.lead_routes"
 
+# Suppressed if the person's first consent event happened before the end of the lead's
+# delivery day (the routing day).
 ROUTING_INPUT_SQL = """
-SELECT s.lead_id, s.person_id, s.grade, s.probability, s.disqualified, s.disqualify_reasons,
+SELECT s.delivery_date, s.lead_id, s.person_id, s.grade, s.probability, s.disqualified, s.disqualify_reasons,
        f.employees, f.country, f.region, f.crm_owner_id,
-       coalesce(p.suppressed_at < $day_end, false) AS is_suppressed
+       coalesce(p.suppressed_at < s.delivery_date + INTERVAL 1 DAY, false) AS is_suppressed
 FROM scoring.lead_scores s
 JOIN features.lead_features f ON f.lead_id = s.lead_id AND f.feature_set_version = s.feature_set_version
 LEFT JOIN identity.persons p ON p.person_id = s.person_id
-WHERE s.delivery_date = $day
+WHERE s.delivery_date BETWEEN $first AND $last
 """
 
+# The reps as of each day: the latest snapshot delivered on or before it.
 REPS_SQL = """
-SELECT user_id, territory, segment, daily_capacity, is_active FROM signals.crm_users
-WHERE delivery_date <= $day
-QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY delivery_date DESC, source_line DESC) = 1
+WITH days AS (SELECT unnest(generate_series($first::DATE, $last::DATE, INTERVAL 1 DAY))::DATE AS day)
+SELECT d.day, u.user_id, u.territory, u.segment, u.daily_capacity, u.is_active
+FROM days d JOIN signals.crm_users u ON u.delivery_date <= d.day
+QUALIFY row_number() OVER (PARTITION BY d.day, u.user_id ORDER BY u.delivery_date DESC, u.source_line DESC) = 1
 """
 
 
@@ -40,8 +44,8 @@ REVIEW_QUEUE_SQL = """
 SELECT r.delivery_date, r.lead_id, r.person_id, r.route_reason AS review_reason,
        r.territory, r.segment, s.grade, s.probability, s.reasons, 'open' AS status
 FROM routing.lead_routes r JOIN scoring.lead_scores s USING (lead_id)
-WHERE r.delivery_date = $day AND r.decision = 'review'
-ORDER BY s.probability DESC, r.lead_id
+WHERE r.delivery_date BETWEEN $first AND $last AND r.decision = 'review'
+ORDER BY r.delivery_date, s.probability DESC, r.lead_id
 """
 
 CRM_OUTBOX_SQL = """
@@ -53,8 +57,8 @@ SELECT r.delivery_date,
                 model_version: s.model_version})::VARCHAR AS payload,
        'pending' AS status, 0 AS attempts
 FROM routing.lead_routes r JOIN scoring.lead_scores s USING (lead_id)
-WHERE r.delivery_date = $day AND r.decision IN ('routed', 'nurture')
-ORDER BY r.lead_id
+WHERE r.delivery_date BETWEEN $first AND $last AND r.decision IN ('routed', 'nurture')
+ORDER BY r.delivery_date, r.lead_id
 """
 
 
@@ -77,19 +81,26 @@ def lead_routes(
     store = warehouse.store()
     cfg = logic.load(config.routing_config_path)
     days = partition_days(context)
-    progress = day_progress(context, len(days))
-    reports, decisions = [], []
+    reports, decisions, done = [], [], 0
     with store.writer() as w:
-        for day in days:
-            day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-            scores = w.con.sql(ROUTING_INPUT_SQL, params={"day": day, "day_end": day_end}).pl()
-            reps = w.con.sql(REPS_SQL, params={"day": day}).pl()
-            routed = logic.route(scores, reps, cfg).with_columns(
-                pl.lit(day, dtype=pl.Date).alias("delivery_date"), pl.lit(context.run_id).alias("run_id")
-            )
-            reports.append(w.write_partitions(ROUTES, routed, partition_col="delivery_date", keys=[day]))
+        sizes = rows_per_day(w.con, "scoring.lead_scores", days)
+        for batch in day_batches(days, sizes):
+            window = {"first": batch[0], "last": batch[-1]}
+            scores = w.con.sql(ROUTING_INPUT_SQL, params=window).pl()
+            reps = w.con.sql(REPS_SQL, params=window).pl()
+            # Capacity is per rep per day, so each day is routed on its own.
+            routed = pl.concat(
+                [
+                    logic.route(
+                        scores.filter(pl.col("delivery_date") == day), reps.filter(pl.col("day") == day), cfg
+                    ).with_columns(pl.lit(day, dtype=pl.Date).alias("delivery_date"))
+                    for day in batch
+                ]
+            ).with_columns(pl.lit(context.run_id).alias("run_id"))
+            reports.append(w.write_partitions(ROUTES, routed, partition_col="delivery_date", keys=batch))
             decisions.append(routed.select("decision"))
-            progress(day, routed.height)
+            done += len(batch)
+            log_batch(context, batch, routed.height, done, len(days))
     counts = pl.concat(decisions).group_by("decision").len().sort("decision") if decisions else pl.DataFrame()
     by = dict(counts.iter_rows()) if counts.height else {}
     return dg.MaterializeResult(
@@ -135,7 +146,7 @@ def routed_leads_have_active_owner(warehouse: WarehouseResource) -> dg.AssetChec
 )
 def review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    reports = write_days_from_sql(context, store, "routing.review_queue", REVIEW_QUEUE_SQL)
+    reports = [write_range_from_sql(context, store, "routing.review_queue", REVIEW_QUEUE_SQL)]
     days = partition_days(context)
     with store.reader() as con:
         reasons = con.sql(
@@ -158,7 +169,7 @@ def review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 )
 def crm_outbox(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    reports = write_days_from_sql(context, store, "routing.crm_outbox", CRM_OUTBOX_SQL)
+    reports = [write_range_from_sql(context, store, "routing.crm_outbox", CRM_OUTBOX_SQL)]
     return dg.MaterializeResult(metadata=write_metadata(store, "routing.crm_outbox", reports))
 
 

@@ -8,10 +8,12 @@ from leadgen_assets.core import features as feature_logic
 from leadgen_assets.core import rules
 from leadgen_assets.defs.common import (
     WarehouseResource,
-    day_progress,
+    day_batches,
     layer_asset,
+    log_batch,
     markdown_table,
     partition_days,
+    rows_per_day,
     write_metadata,
 )
 
@@ -46,22 +48,23 @@ def lead_scores(
     model = rules.load(config.rule_model_path)
     version = feature_logic.feature_set_version()
     days = partition_days(context)
-    progress = day_progress(context, len(days))
-    reports, grades = [], []
+    reports, grades, done = [], [], 0
     with store.writer() as w:
-        for day in days:
+        sizes = rows_per_day(w.con, "signals.form_leads", days)
+        for batch in day_batches(days, sizes):
             feats = w.con.sql(
-                "SELECT * FROM features.lead_features WHERE delivery_date = ? AND feature_set_version = ?",
-                params=[day, version],
+                "SELECT * FROM features.lead_features WHERE delivery_date BETWEEN ? AND ? AND feature_set_version = ?",
+                params=[batch[0], batch[-1], version],
             ).pl()
             scored = rules.score(feats, model).with_columns(
                 pl.lit(model.version).alias("model_version"),
                 pl.lit(context.run_id).alias("run_id"),
             )
             scored = scored.select([pl.col(c).cast(t) for c, t in SCORE_COLUMNS.items()])
-            reports.append(w.write_partitions(TABLE, scored, partition_col="delivery_date", keys=[day]))
+            reports.append(w.write_partitions(TABLE, scored, partition_col="delivery_date", keys=batch))
             grades.append(scored.select("grade", "disqualified"))
-            progress(day, scored.height)
+            done += len(batch)
+            log_batch(context, batch, scored.height, done, len(days))
     all_grades = pl.concat(grades) if grades else pl.DataFrame(schema={"grade": pl.Utf8, "disqualified": pl.Boolean})
     dist = all_grades.filter(~pl.col("disqualified")).group_by("grade").len().sort("grade")
     n = max(all_grades.height, 1)

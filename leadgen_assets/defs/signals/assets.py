@@ -7,10 +7,12 @@ import polars as pl
 from leadgen_assets.core import signals as transforms
 from leadgen_assets.defs.common import (
     WarehouseResource,
-    day_progress,
+    day_batches,
     layer_asset,
+    log_batch,
     markdown_table,
     partition_days,
+    rows_per_day,
     write_metadata,
 )
 from leadgen_assets.defs.sources.assets import SOURCES
@@ -47,34 +49,35 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
     def _signal(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.store()
         days = partition_days(context)
-        progress = day_progress(context, len(days))
-        reports, read, rejected_total, reasons = [], 0, 0, []
+        reports, read, rejected_total, reasons, done = [], 0, 0, [], 0
         with store.writer() as w:
-            for day in days:
+            sizes = rows_per_day(w.con, f"sources.{source}", days)
+            for batch in day_batches(days, sizes):
                 raw = w.con.sql(
-                    f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date = ? "
+                    f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN ? AND ? "
                     "ORDER BY source_file, source_line",
-                    params=[day],
+                    params=[batch[0], batch[-1]],
                 ).pl()
                 accepted, rejected = transform(raw)
                 if accepted.height + rejected.height != raw.height:
                     raise RuntimeError(
-                        f"signals/{source} {day}: {raw.height} rows read but {accepted.height} accepted + "
-                        f"{rejected.height} rejected; nothing was written. This is a bug in "
+                        f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
+                        f"accepted + {rejected.height} rejected; nothing was written. This is a bug in "
                         f"leadgen_assets/core/signals.py ({source}); please report it with this message."
                     )
                 reports.append(
-                    w.write_partitions(f"signals.{source}", accepted, partition_col="delivery_date", keys=[day])
+                    w.write_partitions(f"signals.{source}", accepted, partition_col="delivery_date", keys=batch)
                 )
                 w.write_partitions(
-                    QUARANTINE, rejected, partition_col="delivery_date", keys=[day],
+                    QUARANTINE, rejected, partition_col="delivery_date", keys=batch,
                     scope={"source": source}, allow_empty=True,
                 )
                 read += raw.height
                 rejected_total += rejected.height
                 if rejected.height:
                     reasons.append(rejected.group_by("field", "reason").len())
-                progress(day, accepted.height)
+                done += len(batch)
+                log_batch(context, batch, accepted.height, done, len(days))
         reason_table = (
             pl.concat(reasons).group_by("field", "reason").agg(pl.col("len").sum().alias("rows")).sort("rows", descending=True)
             if reasons

@@ -1,18 +1,21 @@
 """sources: every delivered file, row for row, partitioned by delivery day."""
 
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from leadgen_assets.core.readers import read_day
+from leadgen_assets.core.readers import empty_raw, read_day
+from leadgen_assets.storage.warehouse import Writer
 from leadgen_assets.defs.common import (
+    BATCH_ROWS,
     LandingZoneResource,
     WarehouseResource,
-    day_progress,
     layer_asset,
+    log_batch,
     markdown_table,
     partition_days,
     write_metadata,
@@ -57,20 +60,31 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         store = warehouse.store()
         days = partition_days(context)
         landing = Path(landing_zone.path)
-        progress = day_progress(context, len(days))
         reports, files, size, per_day = [], 0, 0, []
+        pending: list[pl.DataFrame] = []
+        pending_days: list[dt.date] = []
+
+        def flush(w: Writer) -> None:
+            frame = pl.concat(pending) if pending else empty_raw()
+            reports.append(
+                w.write_partitions(f"sources.{spec.name}", frame, partition_col="delivery_date", keys=pending_days)
+            )
+            log_batch(context, pending_days, frame.height, len(per_day), len(days))
+            pending.clear()
+            pending_days.clear()
+
         with store.writer() as w:
             for day in days:
                 frame, n_files, n_bytes = read_day(landing, spec.name, day, spec.fmt)
-                reports.append(
-                    w.write_partitions(
-                        f"sources.{spec.name}", frame, partition_col="delivery_date", keys=[day]
-                    )
-                )
+                pending.append(frame)
+                pending_days.append(day)
                 files += n_files
                 size += n_bytes
                 per_day.append((day.isoformat(), n_files, frame.height))
-                progress(day, frame.height)
+                if sum(f.height for f in pending) >= BATCH_ROWS:
+                    flush(w)
+            if pending_days:
+                flush(w)
         per_day_frame = pl.DataFrame(per_day, schema=["delivery_date", "files", "rows"], orient="row")
         return dg.MaterializeResult(
             metadata=write_metadata(
