@@ -6,6 +6,7 @@
 | ``LEADGEN_LANDING_DIR`` | ``$LEADGEN_DATA_DIR/landing`` | files as delivered, ``<source>/<YYYY-MM-DD>/`` |
 | ``LEADGEN_WAREHOUSE`` | ``$LEADGEN_DATA_DIR/warehouse/leadgen.duckdb`` | the DuckDB warehouse |
 | ``LEADGEN_START_DATE`` | ``2026-06-01`` | first delivery-day partition |
+| ``LEADGEN_DUCKDB_MEMORY`` | ``4GB`` | DuckDB memory limit (read in ``storage/warehouse.py``) |
 | ``LEADGEN_ENV`` | ``local`` | which resource set the definitions use |
 | ``DAGSTER_HOME`` | ``$LEADGEN_DATA_DIR/dagster_home`` (set by the ``leadgen`` CLI) | Dagster instance |
 """

@@ -47,20 +47,25 @@ LEAD_COLUMNS = {
 }
 
 
-def _file_columns(file_rows: pl.DataFrame) -> list[str]:
-    return list(json.loads(file_rows["record"][0]).keys())
+def _layouts(raw: pl.DataFrame) -> dict[tuple[str | None, tuple[str, ...]], list[str]]:
+    """Files grouped by (channel, header): files that share a layout are parsed together."""
+    firsts = raw.group_by("source_file", maintain_order=True).agg(pl.col("record").first())
+    groups: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
+    for source_file, record in firsts.iter_rows():
+        channel = layouts.channel_of(str(source_file).rsplit("/", 1)[-1])
+        groups.setdefault((channel, tuple(json.loads(record).keys())), []).append(source_file)
+    return groups
 
 
 def form_leads(raw: pl.DataFrame) -> Result:
     """Map each channel file's layout onto the lead schema, then normalise."""
     accepted, rejected = [], []
-    for (source_file,), rows in raw.group_by("source_file", maintain_order=True):
-        channel = layouts.channel_of(str(source_file).rsplit("/", 1)[-1])
+    for (channel, columns), files in _layouts(raw).items():
+        rows = raw.filter(pl.col("source_file").is_in(files))
         if channel is None:
             rejected.append(reject_frame(rows, "form_leads", pl.lit("file"), pl.lit("file name names no known channel")))
             continue
-        columns = _file_columns(rows)
-        mapping, unmapped = layouts.map_header(columns)
+        mapping, unmapped = layouts.map_header(list(columns))
         missing = [f for f in layouts.REQUIRED_FIELDS if f not in mapping]
         if missing:
             rejected.append(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -84,12 +85,14 @@ class WriteReport:
 Data = pl.DataFrame | str  # a polars frame, or a SELECT over tables already in the warehouse
 
 
-def _connect(path: str | Path, read_only: bool, attempts: int = 40) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: str | Path, read_only: bool, memory_limit: str, attempts: int = 40
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting briefly if another process holds the write lock."""
     delay = 0.05
     for attempt in range(attempts):
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
         except duckdb.IOException as exc:  # lock held by another process
             if "lock" not in str(exc).lower() or attempt == attempts - 1:
                 raise WarehouseError(
@@ -104,8 +107,10 @@ def _connect(path: str | Path, read_only: bool, attempts: int = 40) -> duckdb.Du
 class Warehouse:
     """A DuckDB file with transactional, schema-checked partition writes."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, memory_limit: str | None = None):
         self.path = Path(path)
+        # DuckDB's own default is 80% of RAM; leadgen shares the machine with Dagster and polars.
+        self.memory_limit = memory_limit or os.environ.get("LEADGEN_DUCKDB_MEMORY", "4GB")
 
     # ------------------------------------------------------------------ connections
     @contextlib.contextmanager
@@ -116,7 +121,7 @@ class Warehouse:
                 f"the warehouse {self.path} does not exist yet: run `leadgen demo` or materialise "
                 "the assets first."
             )
-        con = _connect(self.path, read_only=True)
+        con = _connect(self.path, read_only=True, memory_limit=self.memory_limit)
         try:
             yield con
         finally:
@@ -126,7 +131,7 @@ class Warehouse:
     def writer(self) -> Iterator[Writer]:
         """A read-write session. Use its methods; each write is its own transaction."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(self.path, read_only=False)
+        con = _connect(self.path, read_only=False, memory_limit=self.memory_limit)
         try:
             yield Writer(con)
         finally:
