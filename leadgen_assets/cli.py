@@ -217,6 +217,7 @@ SELECT
   (SELECT count(*) FROM routing.lead_routes WHERE decision = 'routed') AS routed,
   (SELECT count(*) FROM routing.lead_routes WHERE decision = 'review') AS sent_to_review,
   (SELECT count(*) FROM routing.lead_routes WHERE decision = 'nurture') AS nurture,
+  (SELECT count(*) FROM routing.lead_routes WHERE decision = 'overflow') AS overflow_no_capacity,
   (SELECT count(*) FROM routing.lead_routes WHERE decision = 'suppressed') AS suppressed,
   (SELECT count(*) FROM routing.lead_routes WHERE decision = 'disqualified') AS disqualified,
   (SELECT count(*) FROM routing.crm_outbox) AS crm_outbox_messages

@@ -50,8 +50,8 @@ FEATURES = (
     Feature("days_since_last_visit", "engagement", "Days from the last web event before submit to submit.", (0, 30)),
     Feature("prior_leads_90d", "engagement", "The person's earlier form submits in the last 90 days.", (0, 50)),
     Feature("prior_channels_90d", "engagement", "Distinct channels of those earlier submits.", (0, 6)),
-    Feature("account_engaged_people_30d", "engagement", "Other people of the same account with web activity in 30 days.", (0, 100)),
-    Feature("account_events_30d", "engagement", "Web events of the whole account in 30 days.", (0, 10_000)),
+    Feature("account_engaged_people_30d", "engagement", "Other people of the same account with web activity in the 30 full days before the lead's day.", (0, 100)),
+    Feature("account_events_30d", "engagement", "Web events of the whole account in the 30 full days before the lead's day.", (0, 10_000)),
     Feature("is_test", "risk", "Looks like a test submission (test names, test domains)."),
     Feature("is_student", "risk", "A student (.edu address or student title)."),
     Feature("is_gibberish", "risk", "Name with no vowels or keyboard mashing."),
@@ -104,19 +104,30 @@ prior AS (
       AND pr.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
+-- Account engagement counts whole days: the 30 full days before the lead's submit day,
+-- from colleagues' activity pre-aggregated per person and day (far cheaper than joining
+-- every lead to every event of every colleague, and still strictly before the lead).
+person_days AS (
+    SELECT v.person_id, CAST(w.event_at AS DATE) AS event_day, w.delivery_date,
+           CAST(v.linked_at AS DATE) AS link_day, count(*) AS events
+    FROM signals.web_events w JOIN identity.visitor_map v ON v.anonymous_id = w.anonymous_id
+    WHERE w.event_at >= $first::DATE - INTERVAL 31 DAY AND w.event_at < $last::DATE
+    GROUP BY ALL
+),
 acct AS (
-    SELECT l.lead_id, count(DISTINCT v.person_id) FILTER (WHERE v.person_id <> l.person_id) AS account_engaged_people_30d,
-           count(*) AS account_events_30d
+    SELECT l.lead_id,
+           count(DISTINCT pd.person_id) FILTER (WHERE pd.person_id <> l.person_id) AS account_engaged_people_30d,
+           sum(pd.events) AS account_events_30d
     FROM leads l
     JOIN identity.account_matches m ON m.account_id = l.account_id
-    JOIN identity.visitor_map v ON v.person_id = m.person_id AND v.linked_at <= l.scored_at
-    JOIN signals.web_events w ON w.anonymous_id = v.anonymous_id
-    WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY
-      AND w.delivery_date <= l.delivery_date
+    JOIN person_days pd ON pd.person_id = m.person_id
+    WHERE pd.event_day >= CAST(l.scored_at AS DATE) - 30 AND pd.event_day < CAST(l.scored_at AS DATE)
+      AND pd.link_day < CAST(l.scored_at AS DATE) AND pd.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
 -- One version of each CRM account and enrichment record per delivery day; a lead sees the
--- latest version delivered on or before its own delivery day (ASOF join).
+-- latest version delivered on or before its own delivery day. (A hash join plus a window
+-- over the few versions of each record: DuckDB's ASOF join fanned out badly here.)
 crm_versions AS (
     SELECT account_id, delivery_date, industry, employees, region, country, owner_id FROM signals.crm_accounts
     QUALIFY row_number() OVER (PARTITION BY account_id, delivery_date ORDER BY modified_at DESC, source_line DESC) = 1
@@ -127,11 +138,13 @@ enr_versions AS (
 ),
 crm AS (
     SELECT l.lead_id, c.account_id AS crm_account_id, c.industry, c.employees, c.region, c.country, c.owner_id
-    FROM leads l ASOF JOIN crm_versions c ON c.account_id = l.account_id AND l.delivery_date >= c.delivery_date
+    FROM leads l JOIN crm_versions c ON c.account_id = l.account_id AND c.delivery_date <= l.delivery_date
+    QUALIFY row_number() OVER (PARTITION BY l.lead_id ORDER BY c.delivery_date DESC) = 1
 ),
 enr AS (
     SELECT l.lead_id, e.industry, e.employee_count, e.region, e.country
-    FROM leads l ASOF JOIN enr_versions e ON e.domain = l.company_domain AND l.delivery_date >= e.delivery_date
+    FROM leads l JOIN enr_versions e ON e.domain = l.company_domain AND e.delivery_date <= l.delivery_date
+    QUALIFY row_number() OVER (PARTITION BY l.lead_id ORDER BY e.delivery_date DESC) = 1
 ),
 -- A phone becomes a placeholder on the day its fourth different surname arrives.
 phone_names AS (

@@ -25,6 +25,7 @@ MAX_ROUNDS = 50
 # Values people type when they do not want to give theirs. They are never identifiers.
 PLACEHOLDER_EMAIL_LOCALS = ("test", "noreply", "no-reply", "none", "na", "asdf", "null", "fake", "example", "abc", "xxx")
 PLACEHOLDER_EMAIL_DOMAINS = ("example.com", "test.com", "asdf.com", "mailinator.com", "email.com", "domain.com")
+PLACEHOLDER_COMPANY_KEYS = ("test", "asdf", "none", "na", "n a", "company", "xxx", "self", "self employed", "private", "individual")
 PLACEHOLDER_PHONES = ("+11234567890", "+10123456789", "+19876543210", "+12345678901")
 
 
@@ -177,7 +178,9 @@ SELECT *, suppressed_at IS NOT NULL AS is_suppressed FROM named
 
 # Lead-to-account matching. Rules, in order: the person's company domain is a CRM
 # account's website domain; the company name key equals a CRM account's; otherwise the
-# person's company becomes a new-account candidate keyed by its domain (or name).
+# person's company becomes a new-account candidate keyed by its domain (or name). A
+# placeholder domain (test.com) or an academic one (.edu: students are not buyers) never
+# makes a candidate account; it still matches a CRM account that really has it.
 ACCOUNT_MATCHES_SQL = """
 WITH crm AS (
     SELECT * FROM signals.crm_accounts
@@ -188,20 +191,30 @@ crm_name AS (
     SELECT company_key, min(account_id) AS account_id FROM crm WHERE company_key IS NOT NULL
     GROUP BY company_key HAVING count(*) = 1
 ),
-p AS (SELECT person_id, company_domain, company_key FROM identity.persons)
+p AS (
+    SELECT person_id, company_key,
+           CASE WHEN company_domain LIKE '%.edu' OR split_part(company_domain, '.', -2) || '.' || split_part(company_domain, '.', -1)
+                     IN (PLACEHOLDER_DOMAINS) THEN NULL ELSE company_domain END AS candidate_domain,
+           company_domain
+    FROM identity.persons
+)
 SELECT p.person_id,
        coalesce(d.account_id, n.account_id,
-                'A' || substr(md5(coalesce('domain:' || p.company_domain, 'name:' || p.company_key)), 1, 15)) AS account_id,
+                'A' || substr(md5(coalesce('domain:' || p.candidate_domain, 'name:' || p.company_key)), 1, 15)) AS account_id,
        CASE WHEN d.account_id IS NOT NULL THEN 'crm_domain'
             WHEN n.account_id IS NOT NULL THEN 'crm_company_name'
-            WHEN p.company_domain IS NOT NULL THEN 'candidate_domain'
+            WHEN p.candidate_domain IS NOT NULL THEN 'candidate_domain'
             ELSE 'candidate_company_name' END AS match_rule,
        d.account_id IS NOT NULL OR n.account_id IS NOT NULL AS is_crm_account
 FROM p
 LEFT JOIN crm_domain d ON d.domain = p.company_domain
 LEFT JOIN crm_name n ON n.company_key = p.company_key
-WHERE p.company_domain IS NOT NULL OR p.company_key IS NOT NULL
-"""
+WHERE d.account_id IS NOT NULL OR n.account_id IS NOT NULL
+   OR p.candidate_domain IS NOT NULL
+   OR (p.company_domain IS NULL AND p.company_key IS NOT NULL AND p.company_key NOT IN (PLACEHOLDER_COMPANIES))
+""".replace("PLACEHOLDER_DOMAINS", ", ".join(f"'{d}'" for d in PLACEHOLDER_EMAIL_DOMAINS)).replace(
+    "PLACEHOLDER_COMPANIES", ", ".join(f"'{k}'" for k in PLACEHOLDER_COMPANY_KEYS)
+)
 
 ACCOUNTS_SQL = """
 WITH crm AS (
@@ -210,7 +223,7 @@ WITH crm AS (
 ),
 members AS (
     SELECT m.account_id, count(*) AS n_persons,
-           arg_max(p.company_domain, p.last_seen_at) AS candidate_domain,
+           arg_max(p.company_domain, p.last_seen_at) FILTER (WHERE m.match_rule = 'candidate_domain') AS candidate_domain,
            arg_max(p.company_key, p.last_seen_at) AS candidate_company_key,
            any_value(m.is_crm_account) AS is_crm_account
     FROM identity.account_matches m JOIN identity.persons p USING (person_id)

@@ -5,10 +5,11 @@ Pure polars and a small deterministic assignment loop. Order of decisions:
 1. ``suppressed``: the person opted out (unsubscribe, do-not-contact, erasure) on or
    before the routing day. Never routed to outreach, whatever else is true.
 2. ``disqualified``: a hard disqualifier fired (test, student, spam, competitor).
-3. ``review``: uncertain (probability in the review band) or high-risk (large company, or
-   the account's owner is inactive); a person decides.
-4. ``routed``: to the account's existing active owner; otherwise by territory and segment,
-   round-robin among active reps with daily capacity left. No capacity left -> ``review``.
+3. ``review``: uncertain (a grade where fit and engagement disagree) or high-risk (large
+   company, or the account's owner is inactive); a person decides.
+4. ``routed``: to the account's existing active owner (even above their cap: continuity
+   wins); otherwise by territory and segment, round-robin among active reps with daily
+   capacity left. No capacity left -> ``overflow``, owner-less and counted for sales ops.
 5. ``nurture``: grades with no sales cadence go to marketing nurture, without an owner.
 """
 
@@ -33,7 +34,7 @@ ROUTE_SCHEMA = {
 @dataclass(frozen=True)
 class RoutingConfig:
     mid_market_from: int
-    review_band: tuple[float, float]
+    review_grades: tuple[str, ...]
     review_employees: int
     cadences: dict[str, str]
     country_territory: dict[str, str]
@@ -47,7 +48,7 @@ def load(path: Path = DEFAULT_CONFIG) -> RoutingConfig:
     us_states = {s: name for name, states in terr.items() if isinstance(states, list) for s in states}
     return RoutingConfig(
         mid_market_from=int(cfg["mid_market_from_employees"]),
-        review_band=tuple(cfg["review_probability_band"]),  # type: ignore[arg-type]
+        review_grades=tuple(cfg["review_grades"]),
         review_employees=int(cfg["review_employees_at_least"]),
         cadences=dict(cfg["cadences"]),
         country_territory={k: v for k, v in terr.items() if isinstance(v, str) and k != "US_default"},
@@ -72,7 +73,6 @@ def route(scores: pl.DataFrame, reps: pl.DataFrame, cfg: RoutingConfig) -> pl.Da
     """
     active = reps.filter(pl.col("is_active"))
     active_ids = set(active["user_id"].to_list())
-    lo, hi = cfg.review_band
     leads = scores.with_columns(
         territory(cfg).alias("territory"),
         pl.when(pl.col("employees").fill_null(0) >= cfg.mid_market_from).then(pl.lit("Mid-Market")).otherwise(pl.lit("SMB")).alias("segment"),
@@ -83,14 +83,14 @@ def route(scores: pl.DataFrame, reps: pl.DataFrame, cfg: RoutingConfig) -> pl.Da
         .when(pl.col("disqualified")).then(pl.lit("disqualified"))
         .when(pl.col("crm_owner_id").is_not_null() & ~pl.col("_owner_active")).then(pl.lit("review"))
         .when(pl.col("employees").fill_null(0) >= cfg.review_employees).then(pl.lit("review"))
-        .when(pl.col("probability").is_between(lo, hi)).then(pl.lit("review"))
+        .when(pl.col("grade").is_in(cfg.review_grades)).then(pl.lit("review"))
         .when(pl.col("cadence").is_null()).then(pl.lit("nurture"))
         .otherwise(pl.lit("routed")).alias("decision"),
         pl.when(pl.col("is_suppressed")).then(pl.lit("consent: person opted out"))
         .when(pl.col("disqualified")).then(pl.col("disqualify_reasons").list.join("; "))
         .when(pl.col("crm_owner_id").is_not_null() & ~pl.col("_owner_active")).then(pl.lit("account owner is inactive"))
         .when(pl.col("employees").fill_null(0) >= cfg.review_employees).then(pl.lit("high stakes: large company"))
-        .when(pl.col("probability").is_between(lo, hi)).then(pl.lit("uncertain score"))
+        .when(pl.col("grade").is_in(cfg.review_grades)).then(pl.lit("uncertain: engaged but outside the target profile"))
         .when(pl.col("cadence").is_null()).then(pl.lit("low grade: marketing nurture"))
         .otherwise(None).alias("route_reason"),
     ).sort(["probability", "lead_id"], descending=[True, False])
@@ -115,7 +115,7 @@ def route(scores: pl.DataFrame, reps: pl.DataFrame, cfg: RoutingConfig) -> pl.Da
                     load[owner] += 1
                     reason = "territory and segment round-robin"
                 else:
-                    decision, reason = "review", "no rep with capacity in territory and segment"
+                    decision, reason = "overflow", "no rep with capacity in territory and segment"
         owners.append(owner)
         decisions.append(decision)
         reasons.append(reason)

@@ -79,7 +79,7 @@ def test_routing_order_and_capacity() -> None:
         scored("q", disqualified=True, disqualify_reasons=["Student"]),
         scored("o", crm_owner_id="u4", region="NY", employees=200),
         scored("x", crm_owner_id="u3"),  # owner inactive -> review
-        scored("u", probability=0.15),  # uncertain -> review
+        scored("u", grade="D1", probability=0.15),  # engaged, poor fit -> review
         scored("n", grade="D4", probability=0.05),
     ])
     out = {r["lead_id"]: r for r in routing.route(leads, REPS, routing.load()).iter_rows(named=True)}
@@ -87,12 +87,13 @@ def test_routing_order_and_capacity() -> None:
     assert out["q"]["decision"] == "disqualified"
     assert (out["o"]["decision"], out["o"]["owner_id"], out["o"]["route_reason"]) == ("routed", "u4", "existing account owner")
     assert (out["x"]["decision"], out["x"]["route_reason"]) == ("review", "account owner is inactive")
-    assert (out["u"]["decision"], out["u"]["route_reason"]) == ("review", "uncertain score")
+    assert (out["u"]["decision"], out["u"]["route_reason"]) == ("review", "uncertain: engaged but outside the target profile")
     assert (out["n"]["decision"], out["n"]["cadence"]) == ("nurture", "marketing_nurture")
     west = [out[k] for k in "abcde"]
     owners = [r["owner_id"] for r in west if r["decision"] == "routed"]
     assert sorted(owners) == ["u1", "u1", "u2", "u2"]  # round-robin, never over capacity, never inactive u3
-    assert [r["route_reason"] for r in west if r["decision"] == "review"] == ["no rep with capacity in territory and segment"]
+    overflow = [r for r in west if r["decision"] == "overflow"]
+    assert [(r["route_reason"], r["owner_id"]) for r in overflow] == [("no rep with capacity in territory and segment", None)]
 
 
 def test_audit_chain_detects_tampering() -> None:

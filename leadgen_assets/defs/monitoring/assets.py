@@ -35,6 +35,7 @@ leads AS (
            count(*) FILTER (WHERE qualified) AS qualified_leads,
            count(*) FILTER (WHERE decision = 'routed') AS routed,
            count(*) FILTER (WHERE decision = 'review') AS sent_to_review,
+           count(*) FILTER (WHERE decision = 'overflow') AS overflow,
            count(*) FILTER (WHERE decision = 'suppressed') AS suppressed,
            count(*) FILTER (WHERE decision = 'disqualified') AS disqualified
     FROM s GROUP BY ALL
@@ -46,6 +47,7 @@ spend AS (
 SELECT delivery_date, channel,
        coalesce(leads, 0) AS leads, coalesce(qualified_leads, 0) AS qualified_leads,
        coalesce(routed, 0) AS routed, coalesce(sent_to_review, 0) AS sent_to_review,
+       coalesce(overflow, 0) AS overflow,
        coalesce(suppressed, 0) AS suppressed, coalesce(disqualified, 0) AS disqualified,
        coalesce(spend, 0.0) AS spend,
        CASE WHEN qualified_leads > 0 THEN coalesce(spend, 0.0) / qualified_leads END AS cost_per_qualified_lead

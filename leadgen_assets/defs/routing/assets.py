@@ -70,7 +70,8 @@ class RoutingRunConfig(dg.Config):
     "routing",
     "lead_routes",
     description="One routing decision per scored lead: suppressed, disqualified, review, routed (with "
-    "owner and cadence) or nurture, with the reason. Suppressed persons are never routed to outreach.",
+    "owner and cadence), overflow (no rep had capacity that day) or nurture, with the reason. "
+    "Suppressed persons are never routed to outreach.",
     code_version="1",
     deps=[dg.AssetKey(["scoring", "lead_scores"]), dg.AssetKey(["identity", "persons"]), dg.AssetKey(["signals", "crm_users"])],
     kinds=("duckdb", "polars"),
@@ -106,7 +107,7 @@ def lead_routes(
     return dg.MaterializeResult(
         metadata=write_metadata(
             store, ROUTES, reports,
-            **{f"leads_{k}": int(by.get(k, 0)) for k in ("routed", "review", "nurture", "suppressed", "disqualified")},
+            **{f"leads_{k}": int(by.get(k, 0)) for k in ("routed", "review", "nurture", "overflow", "suppressed", "disqualified")},
             decisions=dg.MetadataValue.md(markdown_table(counts)),
         )
     )
@@ -139,8 +140,8 @@ def routed_leads_have_active_owner(warehouse: WarehouseResource) -> dg.AssetChec
 @layer_asset(
     "routing",
     "review_queue",
-    description="Leads a person must look at before anyone reaches out: uncertain scores, high-stakes "
-    "accounts, inactive owners and capacity overflow, with the reason and the top score reasons.",
+    description="Leads a person must look at before anyone reaches out: uncertain grades, high-stakes "
+    "accounts and inactive owners, with the reason and the top score reasons.",
     code_version="1",
     deps=[lead_routes],
 )
