@@ -115,7 +115,14 @@ def materialize_range(first: dt.date, last: dt.date, show_progress: bool = True)
 
     def work() -> None:
         try:
-            outcome["result"] = job.execute_in_process(instance=instance, tags=tags, run_id=run_id, raise_on_error=False)
+            outcome["result"] = job.execute_in_process(
+                instance=instance,
+                tags=tags,
+                run_id=run_id,
+                raise_on_error=False,
+                # The terminal shows a progress bar; the full event log is in the Dagster UI.
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
         except BaseException as exc:  # reported on the main thread
             outcome["error"] = exc
 
@@ -127,7 +134,9 @@ def materialize_range(first: dt.date, last: dt.date, show_progress: bool = True)
         while thread.is_alive():
             thread.join(timeout=0.5)
             done = len(instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS))
-            progress.update(task, completed=done)
+            started = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+            current = started[-1].step_key.replace("__", "/") if started else "starting"
+            progress.update(task, completed=done, description=current[:28])
         progress.update(task, completed=len(instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)))
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
