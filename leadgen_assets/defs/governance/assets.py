@@ -53,7 +53,7 @@ def audit_log(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         prev_hash = tail["entry_hash"][0] if tail.height else audit.GENESIS
         first_seq = int(tail["seq"][0]) + 1 if tail.height else 1
         entries = (
-            {"action": "route", "run_id": context.run_id, **row} for row in new.iter_rows(named=True)
+            {"action": "route", "run_id": context.run.run_id, **row} for row in new.iter_rows(named=True)
         )
         chained = pl.DataFrame(list(audit.chain(entries, prev_hash, first_seq)), schema=AUDIT_SCHEMA)
         report = w.append(AUDIT, chained)

@@ -97,7 +97,7 @@ def lead_routes(
                     ).with_columns(pl.lit(day, dtype=pl.Date).alias("delivery_date"))
                     for day in batch
                 ]
-            ).with_columns(pl.lit(context.run_id).alias("run_id"))
+            ).with_columns(pl.lit(context.run.run_id).alias("run_id"))
             reports.append(w.write_partitions(ROUTES, routed, partition_col="delivery_date", keys=batch))
             decisions.append(routed.select("decision"))
             done += len(batch)

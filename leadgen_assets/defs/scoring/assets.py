@@ -58,7 +58,7 @@ def lead_scores(
             ).pl()
             scored = rules.score(feats, model).with_columns(
                 pl.lit(model.version).alias("model_version"),
-                pl.lit(context.run_id).alias("run_id"),
+                pl.lit(context.run.run_id).alias("run_id"),
             )
             scored = scored.select([pl.col(c).cast(t) for c, t in SCORE_COLUMNS.items()])
             reports.append(w.write_partitions(TABLE, scored, partition_col="delivery_date", keys=batch))
