@@ -151,10 +151,22 @@ def markdown_table(frame: pl.DataFrame, max_rows: int = 20) -> str:
 
 
 def write_metadata(
-    store: Warehouse, table: str, reports: Sequence[WriteReport], **extra: Any
+    store: Warehouse,
+    table: str,
+    reports: Sequence[WriteReport],
+    context: dg.AssetExecutionContext | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """Metadata of a write. For a partitioned asset, pass ``context``: a backfill range is
+    one run and Dagster attaches the same metadata to every day of it, so the figures say
+    which days they cover (a scheduled daily run covers its own day)."""
     rows = sum(r.rows_written for r in reports)
-    meta: dict[str, Any] = {
+    meta: dict[str, Any] = {}
+    if context is not None and (context.has_partition_key or context.has_partition_key_range):
+        days = partition_days(context)
+        meta["covers_days"] = f"{days[0]}..{days[-1]}" if len(days) > 1 else str(days[0])
+        meta["days_in_run"] = len(days)
+    meta |= {
         "dagster/row_count": rows,
         "dagster/column_schema": table_schema(store, table),
         "table": table,

@@ -55,6 +55,7 @@ def test_bad_rows_are_quarantined_with_file_line_and_reason(setup) -> None:
     mat = next(m for m in result.get_asset_materialization_events() if m.asset_key.path[0] == "signals")
     meta = mat.step_materialization_data.materialization.metadata
     assert meta["reject_rate"].value == 0.6
+    assert meta["covers_days"].value == DAY.isoformat() and meta["days_in_run"].value == 1
     assert "ann.lee" not in str(meta) and "Bo Chan" not in str(meta)
 
 

@@ -20,6 +20,12 @@ def test_run_succeeds_and_every_check_passes(world) -> None:
     assert len(evaluations) >= 14
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
+    # a 30-day backfill is one run; its metadata says which days its figures cover
+    routes = next(
+        m for m in world.result.get_asset_materialization_events() if m.asset_key.to_user_string() == "routing/lead_routes"
+    )
+    meta = routes.step_materialization_data.materialization.metadata
+    assert meta["covers_days"].value == f"{world.first}..{world.last}" and meta["days_in_run"].value == 30
 
 
 def test_every_delivered_form_row_is_accepted_or_quarantined(world) -> None:

@@ -72,7 +72,7 @@ def lead_features(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     row = summary.row(0, named=True)
     return dg.MaterializeResult(
         metadata=write_metadata(
-            store, TABLE, reports,
+            store, TABLE, reports, context,
             feature_set_version=version,
             features=len(logic.FEATURES),
             share_with_web_history=float(row["with_web_history"] or 0.0),

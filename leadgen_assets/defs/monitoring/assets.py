@@ -95,7 +95,7 @@ def daily_kpis(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     qualified = int(totals["qualified"] or 0)
     return dg.MaterializeResult(
         metadata=write_metadata(
-            store, "monitoring.daily_kpis", reports,
+            store, "monitoring.daily_kpis", reports, context,
             leads=leads,
             qualified_rate=round(qualified / leads, 4) if leads else 0.0,
             routed=int(totals["routed"] or 0),
@@ -126,7 +126,7 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     rejected = int(summary["rows_rejected"].sum())
     return dg.MaterializeResult(
         metadata=write_metadata(
-            store, "monitoring.data_quality", reports,
+            store, "monitoring.data_quality", reports, context,
             overall_reject_rate=round(rejected / read, 5) if read else 0.0,
             by_source=dg.MetadataValue.md(markdown_table(summary)),
         )
@@ -198,7 +198,9 @@ def score_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         reports = [w.write_partitions("monitoring.score_drift", frame, partition_col="delivery_date", keys=days)]
     known = [r[2] for r in rows if r[2] is not None]
     latest = known[-1] if known else 0.0
-    return dg.MaterializeResult(metadata=write_metadata(store, "monitoring.score_drift", reports, psi=round(latest, 5)))
+    return dg.MaterializeResult(
+        metadata=write_metadata(store, "monitoring.score_drift", reports, context, psi=round(latest, 5))
+    )
 
 
 @dg.asset_check(asset=score_drift, description="The latest day's score PSI is under 0.25.")

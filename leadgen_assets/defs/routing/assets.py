@@ -106,7 +106,7 @@ def lead_routes(
     by = dict(counts.iter_rows()) if counts.height else {}
     return dg.MaterializeResult(
         metadata=write_metadata(
-            store, ROUTES, reports,
+            store, ROUTES, reports, context,
             **{f"leads_{k}": int(by.get(k, 0)) for k in ("routed", "review", "nurture", "overflow", "suppressed", "disqualified")},
             decisions=dg.MetadataValue.md(markdown_table(counts)),
         )
@@ -155,7 +155,9 @@ def review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             params=[days[0], days[-1]],
         ).pl()
     return dg.MaterializeResult(
-        metadata=write_metadata(store, "routing.review_queue", reports, reasons=dg.MetadataValue.md(markdown_table(reasons)))
+        metadata=write_metadata(
+            store, "routing.review_queue", reports, context, reasons=dg.MetadataValue.md(markdown_table(reasons))
+        )
     )
 
 
@@ -171,7 +173,7 @@ def review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 def crm_outbox(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     reports = [write_range_from_sql(context, store, "routing.crm_outbox", CRM_OUTBOX_SQL)]
-    return dg.MaterializeResult(metadata=write_metadata(store, "routing.crm_outbox", reports))
+    return dg.MaterializeResult(metadata=write_metadata(store, "routing.crm_outbox", reports, context))
 
 
 defs = dg.Definitions(

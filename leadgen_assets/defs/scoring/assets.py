@@ -70,7 +70,7 @@ def lead_scores(
     n = max(all_grades.height, 1)
     return dg.MaterializeResult(
         metadata=write_metadata(
-            store, TABLE, reports,
+            store, TABLE, reports, context,
             model_version=model.version,
             feature_set_version=version,
             disqualified_rate=round(all_grades["disqualified"].sum() / n, 4),

@@ -88,6 +88,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                 store,
                 f"signals.{source}",
                 reports,
+                context,
                 rows_read=read,
                 rows_rejected=rejected_total,
                 reject_rate=round(rejected_total / read, 5) if read else 0.0,

@@ -91,6 +91,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 store,
                 f"sources.{spec.name}",
                 reports,
+                context,
                 files=files,
                 bytes=size,
                 landing=dg.MetadataValue.path(str(landing / spec.name)),
