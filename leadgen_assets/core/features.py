@@ -55,6 +55,7 @@ FEATURES = (
     Feature("is_test", "risk", "Looks like a test submission (test names, test domains)."),
     Feature("is_student", "risk", "A student (.edu address or student title)."),
     Feature("is_gibberish", "risk", "Name with no vowels or keyboard mashing."),
+    Feature("is_spam_like", "risk", "Email on a throwaway top-level domain (.xyz, .top, .click...) and no website visit before submitting."),
     Feature("phone_is_placeholder", "risk", "A dummy phone number, or one shared by more than three different surnames."),
 )
 
@@ -184,6 +185,7 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
        coalesce(l.email_domain LIKE '%.edu' OR lower(l.job_title) LIKE '%student%', false) AS is_student,
        coalesce(regexp_matches(l.first_name_key, '^[^aeiouy]{4,}$') OR regexp_matches(l.last_name_key, '^[^aeiouy]{5,}$'),
                 false) AS is_gibberish,
+       coalesce(regexp_matches(l.email_domain, '\\.(SPAM_TLDS)$') AND eng.pageviews_30d IS NULL, false) AS is_spam_like,
        coalesce(PLACEHOLDER_PHONE OR cp.crowded_from <= l.delivery_date, false) AS phone_is_placeholder
 FROM leads l
 LEFT JOIN eng USING (lead_id)
@@ -194,9 +196,15 @@ LEFT JOIN enr USING (lead_id)
 LEFT JOIN crowded_phones cp ON cp.phone_e164 = l.phone_e164
 """
 
-LEAD_FEATURES_SQL = LEAD_FEATURES_SQL.replace(
-    "PLACEHOLDER_PHONE", placeholder_phone_sql("l.phone_e164")
-).replace("PLACEHOLDER_EMAIL", placeholder_email_sql("l.email"))
+# Top-level domains that real prospects of a service business almost never use and form
+# spam nearly always does; on their own they are not enough (see is_spam_like).
+SPAM_TLDS = ("xyz", "top", "ru", "click", "site", "online", "info", "biz", "buzz", "loan")
+
+LEAD_FEATURES_SQL = (
+    LEAD_FEATURES_SQL.replace("PLACEHOLDER_PHONE", placeholder_phone_sql("l.phone_e164"))
+    .replace("PLACEHOLDER_EMAIL", placeholder_email_sql("l.email"))
+    .replace("SPAM_TLDS", "|".join(SPAM_TLDS))
+)
 
 
 def feature_set_version() -> str:

@@ -12,7 +12,7 @@ def features(**overrides) -> pl.DataFrame:
         "service_needed": "Managed IT", "budget": "5k-20k", "is_senior_title": True, "is_free_mail": False,
         "timeline": "ASAP", "demo_requested": True, "pricing_views_30d": 3, "engagement_decayed": 4.0,
         "case_study_views_30d": 1, "account_engaged_people_30d": 2, "prior_leads_90d": 0,
-        "is_test": False, "is_student": False, "is_gibberish": False, "phone_is_placeholder": False,
+        "is_test": False, "is_student": False, "is_gibberish": False, "is_spam_like": False, "phone_is_placeholder": False,
     }
     base.update(overrides)
     return pl.DataFrame([base])
@@ -41,7 +41,8 @@ def test_rule_model_points_grade_and_reasons() -> None:
     ("override", "reason"),
     [
         ({"is_test": True}, "Test submission"),
-        ({"company_domain": "rivalmsp.com"}, "Competitor"),
+        ({"company_domain": "bluecoreit.com"}, "Competitor"),
+        ({"is_spam_like": True}, "Spam: throwaway domain and never visited the website"),
         ({"phone_is_placeholder": True}, "Placeholder phone number shared by many leads"),
     ],
 )
