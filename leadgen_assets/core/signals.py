@@ -15,7 +15,7 @@ import polars as pl
 
 from leadgen_assets.core import layouts
 from leadgen_assets.core import normalize as norm
-from leadgen_assets.core.parsing import LINEAGE, Field, empty_quarantine, parse_records, reject_frame
+from leadgen_assets.core.parsing import Field, empty_quarantine, parse_records, reject_frame
 
 Result = tuple[pl.DataFrame, pl.DataFrame]
 ISO = (norm.ISO_Z,)

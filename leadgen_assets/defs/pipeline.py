@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-
-
 # Every asset, sources to governance. Daily-partitioned assets run for the selected day (or a
 # backfill range, in one run); unpartitioned ones (identity, graph, audit log) run once per run.
 funnel_job = dg.define_asset_job(

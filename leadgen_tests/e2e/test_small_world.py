@@ -4,7 +4,6 @@ import datetime as dt
 import itertools
 
 import polars as pl
-import pytest
 
 from leadgen_assets.defs.governance.assets import verify_chain
 from leadgen_assets.storage.warehouse import qualified

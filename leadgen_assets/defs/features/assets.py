@@ -1,6 +1,5 @@
 """features: versioned, point-in-time-correct lead features."""
 
-
 import dagster as dg
 import polars as pl
 

@@ -1,6 +1,5 @@
 """governance: a hash-chained, tamper-evident audit log of every routing decision."""
 
-
 import dagster as dg
 import polars as pl
 

@@ -1,10 +1,20 @@
 """identity: who is who, which company they belong to, and the knowledge graph."""
 
-
 import dagster as dg
+import polars as pl
 
 from leadgen_assets.core import identity as logic
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
+from leadgen_assets.storage.warehouse import Warehouse, WriteReport
+
+
+def rebuild(store: Warehouse, table: str, sql: str, summary_sql: str) -> tuple[WriteReport, pl.DataFrame]:
+    """Replace an identity table from ``sql`` and read a summary of it, in one writer session."""
+    with store.writer() as w:
+        report = w.replace_table(table, sql)
+        summary = w.con.sql(summary_sql).pl()
+    return report, summary
+
 
 SIGNAL_DEPS = [
     dg.AssetKey(["signals", s]) for s in ("form_leads", "crm_contacts", "web_events", "consent_events")
@@ -87,11 +97,10 @@ def persons(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def account_matches(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    with store.writer() as w:
-        report = w.replace_table("identity.account_matches", logic.ACCOUNT_MATCHES_SQL)
-        by_rule = w.con.sql(
-            "SELECT match_rule, count(*) AS persons FROM identity.account_matches GROUP BY ALL ORDER BY persons DESC"
-        ).pl()
+    report, by_rule = rebuild(
+        store, "identity.account_matches", logic.ACCOUNT_MATCHES_SQL,
+        "SELECT match_rule, count(*) AS persons FROM identity.account_matches GROUP BY ALL ORDER BY persons DESC",
+    )
     return dg.MaterializeResult(
         metadata=write_metadata(
             store, "identity.account_matches", [report],
@@ -112,14 +121,12 @@ def account_matches(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def accounts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    with store.writer() as w:
-        report = w.replace_table("identity.accounts", logic.ACCOUNTS_SQL)
-        crm, candidates = w.con.execute(
-            "SELECT count(*) FILTER (WHERE is_crm_account), count(*) FILTER (WHERE NOT is_crm_account) FROM identity.accounts"
-        ).fetchall()[0]
-    return dg.MaterializeResult(
-        metadata=write_metadata(store, "identity.accounts", [report], crm_accounts=crm, new_account_candidates=candidates)
+    report, summary = rebuild(
+        store, "identity.accounts", logic.ACCOUNTS_SQL,
+        "SELECT count(*) FILTER (WHERE is_crm_account) AS crm_accounts, "
+        "count(*) FILTER (WHERE NOT is_crm_account) AS new_account_candidates FROM identity.accounts",
     )
+    return dg.MaterializeResult(metadata=write_metadata(store, "identity.accounts", [report], **summary.row(0, named=True)))
 
 
 @layer_asset(
@@ -133,14 +140,11 @@ def accounts(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def visitor_map(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    with store.writer() as w:
-        report = w.replace_table("identity.visitor_map", logic.VISITOR_MAP_SQL)
-        contested = w.con.execute(
-            "SELECT count(*) FROM identity.visitor_map WHERE n_persons_claiming > 1"
-        ).fetchall()[0][0]
-    return dg.MaterializeResult(
-        metadata=write_metadata(store, "identity.visitor_map", [report], visitors_claimed_by_several_persons=contested)
+    report, summary = rebuild(
+        store, "identity.visitor_map", logic.VISITOR_MAP_SQL,
+        "SELECT count(*) AS visitors_claimed_by_several_persons FROM identity.visitor_map WHERE n_persons_claiming > 1",
     )
+    return dg.MaterializeResult(metadata=write_metadata(store, "identity.visitor_map", [report], **summary.row(0, named=True)))
 
 
 @layer_asset(
@@ -153,9 +157,10 @@ def visitor_map(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def graph_nodes(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    with store.writer() as w:
-        report = w.replace_table("identity.graph_nodes", logic.GRAPH_NODES_SQL)
-        by_type = w.con.sql("SELECT node_type, count(*) AS nodes FROM identity.graph_nodes GROUP BY ALL ORDER BY 1").pl()
+    report, by_type = rebuild(
+        store, "identity.graph_nodes", logic.GRAPH_NODES_SQL,
+        "SELECT node_type, count(*) AS nodes FROM identity.graph_nodes GROUP BY ALL ORDER BY 1",
+    )
     return dg.MaterializeResult(
         metadata=write_metadata(store, "identity.graph_nodes", [report], by_type=dg.MetadataValue.md(markdown_table(by_type)))
     )
@@ -172,9 +177,10 @@ def graph_nodes(warehouse: WarehouseResource) -> dg.MaterializeResult:
 )
 def graph_edges(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    with store.writer() as w:
-        report = w.replace_table("identity.graph_edges", logic.GRAPH_EDGES_SQL)
-        by_type = w.con.sql("SELECT edge_type, count(*) AS edges FROM identity.graph_edges GROUP BY ALL ORDER BY 1").pl()
+    report, by_type = rebuild(
+        store, "identity.graph_edges", logic.GRAPH_EDGES_SQL,
+        "SELECT edge_type, count(*) AS edges FROM identity.graph_edges GROUP BY ALL ORDER BY 1",
+    )
     return dg.MaterializeResult(
         metadata=write_metadata(store, "identity.graph_edges", [report], by_type=dg.MetadataValue.md(markdown_table(by_type)))
     )

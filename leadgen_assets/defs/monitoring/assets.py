@@ -1,6 +1,5 @@
 """monitoring: data quality, score drift and business KPIs, per delivery day."""
 
-
 import math
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """routing: suppression first, then owners, cadences, the review queue and the CRM outbox."""
 
-
 import dagster as dg
 import polars as pl
 

@@ -1,6 +1,5 @@
 """scoring: the rule model scores every lead, with its grade, probability and reasons."""
 
-
 import dagster as dg
 import polars as pl
 

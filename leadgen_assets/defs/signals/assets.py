@@ -1,6 +1,5 @@
 """signals: typed, validated, normalised rows; every rejected row goes to quarantine."""
 
-
 import dagster as dg
 import polars as pl
 

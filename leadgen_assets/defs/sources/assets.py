@@ -1,6 +1,5 @@
 """sources: every delivered file, row for row, partitioned by delivery day."""
 
-
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +8,6 @@ import dagster as dg
 import polars as pl
 
 from leadgen_assets.core.readers import empty_raw, read_day
-from leadgen_assets.storage.warehouse import Writer
 from leadgen_assets.defs.common import (
     BATCH_ROWS,
     LandingZoneResource,
@@ -20,6 +18,7 @@ from leadgen_assets.defs.common import (
     partition_days,
     write_metadata,
 )
+from leadgen_assets.storage.warehouse import Writer
 
 
 @dataclass(frozen=True)
