@@ -51,7 +51,7 @@ def layer_asset(
 
     The key is ``<layer>/<name>`` and the table ``<layer>.<name>``. Every asset writes the
     warehouse, so every asset takes the ``duckdb`` pool. Daily-partitioned assets backfill a
-    range in one run (one DuckDB transaction per day inside it).
+    range in one run (one DuckDB transaction per batch of days inside it, see day_batches).
     """
     extra: dict[str, Any] = {}
     if partitioned:
