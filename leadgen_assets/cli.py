@@ -278,12 +278,14 @@ def bench(
 
 @app.command()
 def docs() -> None:
-    """Regenerate the generated docs (docs/features.md) from the code."""
+    """Regenerate the generated docs (docs/features.md, docs/contracts.md) from the code."""
+    from leadgen_assets.core.contracts import contracts_markdown
     from leadgen_assets.core.features import catalogue_markdown
 
-    target = settings.repo_root() / "docs" / "features.md"
-    target.write_text(catalogue_markdown())
-    console.print(f"Wrote {target}.")
+    for name, text in (("features.md", catalogue_markdown()), ("contracts.md", contracts_markdown())):
+        target = settings.repo_root() / "docs" / name
+        target.write_text(text)
+        console.print(f"Wrote {target}.")
 
 
 @warehouse_app.command("tables")

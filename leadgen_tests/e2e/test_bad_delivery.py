@@ -49,8 +49,9 @@ def test_bad_rows_are_quarantined_with_file_line_and_reason(setup) -> None:
         (f"form_leads/{DAY}/google_ads-{DAY}.csv", 4, "email", "no valid email or phone"),
         (f"form_leads/{DAY}/google_ads-{DAY}.csv", 5, "source_record_id", "duplicate lead id in the day's delivery"),
     ]
-    [check] = result.get_asset_check_evaluations()
-    assert check.passed and check.metadata["rows_read"].value == 5
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["rows_reconcile"].passed and checks["rows_reconcile"].metadata["rows_read"].value == 5
+    assert checks["contract"].passed  # the rows that were written keep the contract
     # the signal's metadata shows the reject rate and reasons, never a row's values
     mat = next(m for m in result.get_asset_materialization_events() if m.asset_key.path[0] == "signals")
     meta = mat.step_materialization_data.materialization.metadata
@@ -72,3 +73,31 @@ def test_a_vanished_delivery_does_not_wipe_committed_rows(setup) -> None:
     store = Warehouse(tmp_path / "wh.duckdb")
     assert store.row_count("sources.form_leads") == 5
     assert store.row_count("signals.form_leads") == 2
+
+
+def test_rows_breaking_a_contract_are_quarantined_and_the_check_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "landing" / "crm_users" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / f"users-{DAY}.csv").write_text(
+        "Id,Name,Email,Territory,Segment,DailyCapacity,IsActive\n"
+        "u1,Ann Rep,ann@msp.example,UK,SMB,20,true\n"
+        "u2,Bo Rep,bo@msp.example,UK,Enterprise,20,true\n"  # a segment the contract does not know
+        "u3,Cy Rep,cy@msp.example,UK,Mid-Market,15,false\n"
+    )
+    resources = {
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+        "landing_zone": LandingZoneResource(path=str(tmp_path / "landing")),
+    }
+    assets = [a for a in source_assets + signal_assets if a.key.path[1] == "crm_users"]
+    checks = [c for c in signal_checks if next(iter(c.check_keys)).asset_key.path[1] == "crm_users"]
+    result = dg.materialize([*assets, *checks], partition_key=DAY.isoformat(), resources=resources, instance=dg.DagsterInstance.ephemeral())
+    assert result.success  # one bad row never stops the rest of the delivery
+    store = Warehouse(tmp_path / "wh.duckdb")
+    assert store.query("SELECT user_id FROM signals.crm_users ORDER BY 1")["user_id"].to_list() == ["u1", "u3"]
+    assert store.query("SELECT source_line, field, reason FROM signals.quarantine").rows() == [
+        (3, "segment", "contract: isin(['SMB', 'Mid-Market'])")
+    ]
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["contract"].passed and checks["contract"].metadata["rows_quarantined_by_contract"].value == 1
+    assert "Enterprise" not in str(checks["contract"].metadata)
+    assert checks["rows_reconcile"].passed  # 3 read = 2 accepted + 1 quarantined

@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from leadgen_assets.core import contracts
 from leadgen_assets.core import signals as transforms
 from leadgen_assets.defs.common import (
     WarehouseResource,
@@ -43,12 +44,21 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
         + f"\n\nRows that fail parsing go to `{QUARANTINE}` with file, line, field and reason.",
         code_version="1",
         deps=[dg.AssetKey(["sources", source])],
-        kinds=("duckdb", "polars"),
+        kinds=("duckdb", "polars", "pandera"),
+        check_specs=[
+            dg.AssetCheckSpec(
+                "contract",
+                asset=dg.AssetKey(["signals", source]),
+                description=f"Rows written keep the pandera contract of signals.{source} (docs/contracts.md); "
+                "rows that break it are quarantined, never written. Failures as column, check and count.",
+            )
+        ],
     )
     def _signal(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.store()
         days = partition_days(context)
         reports, read, rejected_total, reasons, done = [], 0, 0, [], 0
+        contract_failures: list[pl.DataFrame] = []
         with store.writer() as w:
             sizes = rows_per_day(w.con, f"sources.{source}", days)
             for batch in day_batches(days, sizes):
@@ -58,6 +68,10 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                     params=[batch[0], batch[-1]],
                 ).pl()
                 accepted, rejected = transform(raw)
+                # The contract is the write gate: breaking rows go to quarantine, not the table.
+                accepted, broke_contract, contract = contracts.enforce(source, accepted)
+                rejected = pl.concat([rejected, broke_contract])
+                contract_failures.append(contract.failures)
                 if accepted.height + rejected.height != raw.height:
                     raise RuntimeError(
                         f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
@@ -82,7 +96,22 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
             if reasons
             else pl.DataFrame(schema={"field": pl.Utf8, "reason": pl.Utf8, "rows": pl.UInt32})
         )
+        failures = (
+            pl.concat(contract_failures).group_by("column", "check").agg(pl.col("rows").sum()).sort("rows", descending=True)
+            if contract_failures
+            else pl.DataFrame(schema=contracts.FAILURE_SCHEMA)
+        )
+        contract_check = dg.AssetCheckResult(
+            check_name="contract",
+            passed=failures.is_empty(),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "rows_quarantined_by_contract": int(failures["rows"].sum()) if failures.height else 0,
+                "failures": dg.MetadataValue.md(markdown_table(failures)),
+            },
+        )
         return dg.MaterializeResult(
+            check_results=[contract_check],
             metadata=write_metadata(
                 store,
                 f"signals.{source}",
