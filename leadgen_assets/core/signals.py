@@ -318,6 +318,20 @@ def review_decisions(raw: pl.DataFrame) -> Result:
     return parse_records(raw, "review_decisions", REVIEW_FIELDS)
 
 
+def transform(source: str, raw: pl.DataFrame) -> Result:
+    """Signals of one batch of a source's raw rows. Lines the reader could not read as
+    records (``read_error``) are quarantined here with the reader's reason."""
+    if "read_error" in raw.columns:
+        unreadable = raw.filter(pl.col("read_error").is_not_null())
+        raw = raw.filter(pl.col("read_error").is_null()).drop("read_error")
+    else:
+        unreadable = raw.clear()
+    ok, bad = TRANSFORMS[source](raw)
+    if unreadable.height:
+        bad = pl.concat([reject_frame(unreadable, source, pl.lit("record"), pl.col("read_error")), bad])
+    return ok, bad
+
+
 TRANSFORMS = {
     "web_events": web_events,
     "form_leads": form_leads,

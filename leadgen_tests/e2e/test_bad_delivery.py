@@ -101,3 +101,27 @@ def test_rows_breaking_a_contract_are_quarantined_and_the_check_says_so(tmp_path
     assert not checks["contract"].passed and checks["contract"].metadata["rows_quarantined_by_contract"].value == 1
     assert "Enterprise" not in str(checks["contract"].metadata)
     assert checks["rows_reconcile"].passed  # 3 read = 2 accepted + 1 quarantined
+
+
+def test_unreadable_lines_are_quarantined_and_the_rest_of_the_day_loads(setup) -> None:
+    tmp_path, folder, resources, assets, checks = setup
+    # a second file of the same day, broken in the ways exports break
+    (folder / f"meta_lead_ads-{DAY}.csv").write_bytes(
+        "id,created_time,full_name,email\nm1,2026-06-03T08:00:00+0000,Dée Ode,dee@ode.io\n".encode()  # UTF-8 ...
+        + b"m2,2026-06-03T08:01:00+0000,Bad \xff,bad@ode.io\n"
+        b"m3,2026-06-03T08:02:00+0000,too,many,fields\n"
+        b'm4,2026-06-03T08:03:00+0000,"never closed,x@y.io\n'
+    )
+    result = dg.materialize([*assets, *checks], partition_key=DAY.isoformat(), resources=resources, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    store = Warehouse(tmp_path / "wh.duckdb")
+    assert "meta_lead_ads:m1" in store.query("SELECT lead_id FROM signals.form_leads")["lead_id"].to_list()
+    meta_rejects = store.query(
+        "SELECT source_line, reason FROM signals.quarantine WHERE source_file LIKE '%meta_lead_ads%' ORDER BY 1"
+    ).rows()
+    assert meta_rejects == [
+        (3, "not valid UTF-8"),
+        (4, "wrong number of fields: 5, the header has 4"),
+        (5, "inside a quoted field that opens on line 5 and never closes"),
+    ]
+    assert all(e.passed for e in result.get_asset_check_evaluations() if e.check_name == "rows_reconcile")

@@ -35,7 +35,6 @@ DESCRIPTIONS = {
 
 
 def build_signal_asset(source: str) -> dg.AssetsDefinition:
-    transform = transforms.TRANSFORMS[source]
 
     @layer_asset(
         "signals",
@@ -67,7 +66,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                     "ORDER BY source_file, source_line",
                     params=[batch[0], batch[-1]],
                 ).pl()
-                accepted, rejected = transform(raw)
+                accepted, rejected = transforms.transform(source, raw)
                 # The contract is the write gate: breaking rows go to quarantine, not the table.
                 accepted, broke_contract, contract = contracts.enforce(source, accepted)
                 rejected = pl.concat([rejected, broke_contract])
