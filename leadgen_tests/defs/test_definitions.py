@@ -59,3 +59,12 @@ def test_repo_instance_config_limits_the_duckdb_pool_to_one(tmp_path, monkeypatc
     pools = instance.get_concurrency_config().pool_config
     assert pools.default_pool_limit == 1  # the "duckdb" pool is not configured otherwise
     assert pools.pool_granularity.value == "op"
+
+
+def test_every_source_has_a_freshness_policy() -> None:
+    graph = defs.resolve_asset_graph()
+    sources = [k for k in graph.get_all_asset_keys() if k.path[0] == "sources"]
+    assert len(sources) == 10
+    for key in sources:
+        policy = graph.get(key).freshness_policy
+        assert policy is not None and policy.fail_window.to_timedelta().total_seconds() == 30 * 3600, key

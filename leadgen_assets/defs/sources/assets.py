@@ -28,6 +28,10 @@ class SourceSpec:
     description: str
 
 
+# Every source delivers daily. A feed that has not landed for 26 hours is a warning in the
+# UI; after 30 hours it has failed (a day's export plus the morning run's slack).
+FEED_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=30), warn_window=dt.timedelta(hours=26))
+
 SOURCES = (
     SourceSpec("web_events", "jsonl", "Website page, track and identify calls (Segment-like JSON lines), anonymous visitor ids included."),
     SourceSpec("form_leads", "csv", "Lead-form exports from every channel (Google Ads, Meta, LinkedIn, website, webinars, referrals), each in its own CSV layout."),
@@ -52,6 +56,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         kinds=("duckdb", "file"),
         # Sources are materialised by the schedule, a backfill or a landing sensor, not eagerly.
         automation=False,
+        freshness_policy=FEED_FRESHNESS,
     )
     def _source(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_zone: LandingZoneResource
