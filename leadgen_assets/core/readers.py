@@ -173,10 +173,12 @@ def _read_clean_jsonl(path: Path, landing: Path, day: dt.date) -> pl.DataFrame:
     ).filter(pl.col("record").str.strip_chars() != "")
 
 
-def read_day(landing: Path, source: str, day: dt.date, fmt: str) -> tuple[pl.DataFrame, int, int]:
-    """All records a source delivered on ``day``; also returns the file count and bytes."""
-    files = delivered_files(landing, source, day)
+def read_day(landing: Path, source: str, day: dt.date, fmt: str) -> tuple[pl.DataFrame, list[tuple[str, int, int]]]:
+    """All records a source delivered on ``day``, and (file, bytes, rows) for each file."""
     reader = read_csv_records if fmt == "csv" else read_jsonl_records
-    frames = [reader(f, landing, day) for f in files]
-    size = sum(f.stat().st_size for f in files)
-    return (pl.concat(frames) if frames else empty_raw()), len(files), size
+    frames, files = [], []
+    for path in delivered_files(landing, source, day):
+        frame = reader(path, landing, day)
+        frames.append(frame)
+        files.append((str(path.relative_to(landing)), path.stat().st_size, frame.height))
+    return (pl.concat(frames) if frames else empty_raw()), files

@@ -175,3 +175,28 @@ def write_metadata(
     }
     meta.update(extra)
     return meta
+
+
+def health_check(asset_key: dg.AssetKey, flags: pl.DataFrame) -> dg.AssetCheckResult:
+    """The ``delivery_health`` check from delivery flags (core/health.py): failures make it an
+    ERROR, warnings a WARN; metadata lists files, flags, fields and shares, never values."""
+    failures = flags.filter(pl.col("severity") == "failure").height
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name="delivery_health",
+        passed=flags.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR if failures else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "failures": failures,
+            "warnings": flags.height - failures,
+            "flags": dg.MetadataValue.md(markdown_table(flags, max_rows=50)),
+        },
+    )
+
+
+def health_check_spec(asset_key: dg.AssetKey, what: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        "delivery_health",
+        asset=asset_key,
+        description=f"{what} Thresholds: leadgen_assets/core/health.py and docs/architecture.md.",
+    )

@@ -125,3 +125,17 @@ def test_unreadable_lines_are_quarantined_and_the_rest_of_the_day_loads(setup) -
         (5, "inside a quoted field that opens on line 5 and never closes"),
     ]
     assert all(e.passed for e in result.get_asset_check_evaluations() if e.check_name == "rows_reconcile")
+
+
+def test_empty_files_and_placeholder_storms_are_flagged(setup) -> None:
+    tmp_path, folder, resources, assets, checks = setup
+    (folder / f"linkedin-{DAY}.csv").write_bytes(b"")
+    (folder / f"webinar-{DAY}.csv").write_text("Registrant ID,Registration Time,First Name,Last Name,Email,Phone\n")
+    rows = [f"r{i},2026-06-03,Ann{i},Lee{i},ann{i}@lee.com,555-555-5555" for i in range(30)]
+    (folder / f"referral-{DAY}.csv").write_text("referral_id,date,name_first,name_last,email,phone\n" + "\n".join(rows) + "\n")
+    result = dg.materialize([*assets, *checks], partition_key=DAY.isoformat(), resources=resources, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    health = {e.asset_key.path[0]: e for e in result.get_asset_check_evaluations() if e.check_name == "delivery_health"}
+    assert not health["sources"].passed and health["sources"].metadata["warnings"].value == 2
+    assert not health["signals"].passed and health["signals"].metadata["failures"].value == 1
+    assert "555" not in str(health["signals"].metadata)  # shares and counts, never the value

@@ -3,6 +3,7 @@
 import datetime as dt
 import itertools
 
+import dagster as dg
 import polars as pl
 
 from leadgen_assets.defs.governance.assets import verify_chain
@@ -17,8 +18,13 @@ def test_run_succeeds_and_every_check_passes(world) -> None:
     assert world.result.success
     evaluations = world.result.get_asset_check_evaluations()
     assert len(evaluations) >= 14
-    failed = [e.check_name for e in evaluations if not e.passed]
-    assert failed == []
+    failed = [e for e in evaluations if not e.passed]
+    # Nothing is wrong; the only flags are warnings for header-only files on days when a
+    # feed had nothing to deliver (no opportunity changes, no consent events).
+    assert all(e.check_name == "delivery_health" and e.severity == dg.AssetCheckSeverity.WARN for e in failed)
+    assert {e.asset_key.to_user_string() for e in failed} <= {"sources/crm_opportunities", "sources/consent_events"}
+    for e in failed:
+        assert e.metadata["failures"].value == 0 and "header_only" in e.metadata["flags"].value
     # a 30-day backfill is one run; its metadata says which days its figures cover
     routes = next(
         m for m in world.result.get_asset_materialization_events() if m.asset_key.to_user_string() == "routing/lead_routes"

@@ -3,11 +3,13 @@
 import dagster as dg
 import polars as pl
 
-from leadgen_assets.core import contracts
+from leadgen_assets.core import contracts, health
 from leadgen_assets.core import signals as transforms
 from leadgen_assets.defs.common import (
     WarehouseResource,
     day_batches,
+    health_check,
+    health_check_spec,
     layer_asset,
     log_batch,
     markdown_table,
@@ -50,7 +52,8 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                 asset=dg.AssetKey(["signals", source]),
                 description=f"Rows written keep the pandera contract of signals.{source} (docs/contracts.md); "
                 "rows that break it are quarantined, never written. Failures as column, check and count.",
-            )
+            ),
+            health_check_spec(dg.AssetKey(["signals", source]), "Flags NULL storms and placeholder storms per file."),
         ],
     )
     def _signal(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -58,6 +61,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
         days = partition_days(context)
         reports, read, rejected_total, reasons, done = [], 0, 0, [], 0
         contract_failures: list[pl.DataFrame] = []
+        storm_flags: list[pl.DataFrame] = []
         with store.writer() as w:
             sizes = rows_per_day(w.con, f"sources.{source}", days)
             for batch in day_batches(days, sizes):
@@ -71,6 +75,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                 accepted, broke_contract, contract = contracts.enforce(source, accepted)
                 rejected = pl.concat([rejected, broke_contract])
                 contract_failures.append(contract.failures)
+                storm_flags.append(health.file_flags(source, accepted))
                 if accepted.height + rejected.height != raw.height:
                     raise RuntimeError(
                         f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
@@ -110,7 +115,13 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
             },
         )
         return dg.MaterializeResult(
-            check_results=[contract_check],
+            check_results=[
+                contract_check,
+                health_check(
+                    dg.AssetKey(["signals", source]),
+                    pl.concat(storm_flags) if storm_flags else pl.DataFrame(schema=health.FLAG_SCHEMA),
+                ),
+            ],
             metadata=write_metadata(
                 store,
                 f"signals.{source}",

@@ -7,11 +7,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from leadgen_assets.core import health
 from leadgen_assets.core.readers import empty_raw, read_day
 from leadgen_assets.defs.common import (
     BATCH_ROWS,
     LandingZoneResource,
     WarehouseResource,
+    health_check,
+    health_check_spec,
     layer_asset,
     log_batch,
     markdown_table,
@@ -57,6 +60,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         # Sources are materialised by the schedule, a backfill or a landing sensor, not eagerly.
         automation=False,
         freshness_policy=FEED_FRESHNESS,
+        check_specs=[health_check_spec(dg.AssetKey(["sources", spec.name]), "Flags empty and header-only files (warnings).")],
     )
     def _source(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing_zone: LandingZoneResource
@@ -65,6 +69,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         days = partition_days(context)
         landing = Path(landing_zone.path)
         reports, files, size, per_day = [], 0, 0, []
+        file_infos: list[tuple[str, int, int]] = []
         pending: list[pl.DataFrame] = []
         pending_days: list[dt.date] = []
 
@@ -79,18 +84,20 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
         with store.writer() as w:
             for day in days:
-                frame, n_files, n_bytes = read_day(landing, spec.name, day, spec.fmt)
+                frame, day_files = read_day(landing, spec.name, day, spec.fmt)
                 pending.append(frame)
                 pending_days.append(day)
-                files += n_files
-                size += n_bytes
-                per_day.append((day.isoformat(), n_files, frame.height))
+                file_infos += day_files
+                files += len(day_files)
+                size += sum(n_bytes for _, n_bytes, _ in day_files)
+                per_day.append((day.isoformat(), len(day_files), frame.height))
                 if sum(f.height for f in pending) >= BATCH_ROWS:
                     flush(w)
             if pending_days:
                 flush(w)
         per_day_frame = pl.DataFrame(per_day, schema=["delivery_date", "files", "rows"], orient="row")
         return dg.MaterializeResult(
+            check_results=[health_check(dg.AssetKey(["sources", spec.name]), health.empty_file_flags(file_infos))],
             metadata=write_metadata(
                 store,
                 f"sources.{spec.name}",
