@@ -249,22 +249,6 @@ class ContractReport:
 FAILURE_SCHEMA = {"column": pl.Utf8, "check": pl.Utf8, "rows": pl.UInt32}
 
 
-def validate(source: str, frame: pl.DataFrame) -> ContractReport:
-    """Validate ``frame`` against the contract of ``signals.<source>``, at full data depth."""
-    schema = CONTRACTS[source]
-    with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
-        try:
-            schema.validate(frame, lazy=True)
-            failures = pl.DataFrame(schema=FAILURE_SCHEMA)
-        except pa.errors.SchemaErrors as err:
-            failures = _summary(
-                err.failure_cases.select(
-                    pl.col("column").fill_null("(table)").cast(pl.Utf8), pl.col("check").cast(pl.Utf8)
-                )
-            )
-    return ContractReport(schema.name or source, frame.height, failures)
-
-
 def enforce(source: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, ContractReport]:
     """Split ``frame`` into rows that keep the contract and quarantine rows for those that
     break it (file, line, column and check; no values). A break of the table itself (a
@@ -292,9 +276,9 @@ def enforce(source: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
         )
     # one reason per row: the first failing column and check
     first = cases.sort("index", "column", "check").unique("index", keep="first", maintain_order=True)
-    bad_rows = frame.with_row_index("_i").join(first, left_on="_i", right_on="index", how="inner")
-    rejects = _quarantine(bad_rows, source)
-    kept = frame.with_row_index("_i").join(first, left_on="_i", right_on="index", how="anti").drop("_i")
+    indexed = frame.with_row_index("_i")
+    rejects = _quarantine(indexed.join(first, left_on="_i", right_on="index", how="inner"), source)
+    kept = indexed.join(first, left_on="_i", right_on="index", how="anti").drop("_i")
     return kept, rejects, ContractReport(schema.name or source, frame.height, _summary(cases))
 
 

@@ -25,10 +25,6 @@ RAW_SCHEMA = {
 }
 
 
-class DeliveryError(Exception):
-    """A delivered file could not be read. The message names the file and the cause."""
-
-
 def empty_raw() -> pl.DataFrame:
     return pl.DataFrame(schema=RAW_SCHEMA)
 

@@ -142,12 +142,6 @@ class Warehouse:
         with self.reader() as con:
             return con.sql(sql, params=list(params or [])).pl()
 
-    def table_exists(self, table: str) -> bool:
-        if not self.path.exists():
-            return False
-        with self.reader() as con:
-            return _table_exists(con, table)
-
     def row_count(self, table: str) -> int:
         with self.reader() as con:
             return con.execute(f"SELECT count(*) FROM {qualified(table)}").fetchall()[0][0]
