@@ -19,6 +19,7 @@ from leadgen_assets.defs.routing import assets as routing
 from leadgen_assets.defs.scoring import assets as scoring
 from leadgen_assets.defs.signals import assets as signals
 from leadgen_assets.defs.sources import assets as sources
+from leadgen_assets.defs.sources import sensor as landing
 
 
 def resources_for(env: str) -> dict[str, object]:
@@ -36,6 +37,7 @@ def build_defs(resources: dict[str, object]) -> dg.Definitions:
     """All of leadgen with the given resources (tests pass their own warehouse and landing zone)."""
     return dg.Definitions.merge(
         sources.defs,
+        landing.defs,
         signals.defs,
         identity.defs,
         features.defs,

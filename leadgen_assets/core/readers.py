@@ -1,9 +1,13 @@
-"""Read delivered files into raw records, exactly as delivered.
+"""Read delivered files into raw records, exactly as delivered, in bounded memory.
 
 Every source lands in the same raw shape: one row per delivered record, with the file,
 the physical line and the record itself as text (a JSON object of header -> value for
 CSV rows; the line as it is for JSON lines). Parsing into types is the signals layer's job,
 so a source's raw table never changes schema when a sender changes theirs.
+
+Files are streamed: ``inspect`` makes one pass over the bytes (content hash, encoding,
+NUL bytes) and ``iter_records`` yields frames of at most ``chunk_rows`` records, so a
+delivery larger than memory is read in pieces of a fixed size.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
+import io
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -23,6 +31,10 @@ RAW_SCHEMA = {
     "record": pl.Utf8,
     "read_error": pl.Utf8,  # why the line could not be read as a record (then record is null)
 }
+
+# Records per frame handed to the writer; about 100-300 MB of text for our widest sources.
+CHUNK_ROWS = 500_000
+_BLOCK = 16 * 1024 * 1024  # bytes read at a time
 
 
 def empty_raw() -> pl.DataFrame:
@@ -36,121 +48,251 @@ def delivered_files(landing: Path, source: str, day: dt.date) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _split(data, newline):
-    """Lines with their endings kept; only ``\\n`` ends a line (not U+2028 and friends)."""
-    parts = data.split(newline)
-    return [p + newline for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+@dataclass(frozen=True)
+class FileFacts:
+    """What one pass over a file's bytes tells: its identity and how to decode it."""
+
+    sha256: str
+    size_bytes: int
+    encoding: str  # utf-8, utf-8-sig, utf-16(-le/-be), cp1252, or utf-8-mixed (some lines not UTF-8)
+    has_nul: bool
 
 
-def decode(data: bytes) -> tuple[list[str | None], str]:
-    """The file's lines as text, and the encoding it was read as.
+def inspect(path: Path) -> FileFacts:
+    """Content hash, size and encoding of a delivered file, reading it once in blocks.
 
     UTF-8 (with or without a BOM) and UTF-16 with a BOM are read as such. A file with no
     valid UTF-8 beyond ASCII and some bytes that are not UTF-8 is a single-byte export
-    (Latin-1 / Windows-1252) and is converted. Otherwise a line that is not valid UTF-8
-    stays ``None``: the caller rejects that line alone.
+    (Latin-1 / Windows-1252) and is converted. A UTF-8 file with a few lines that are not
+    UTF-8 is ``utf-8-mixed``: those lines alone are rejected.
     """
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return _split(data.decode("utf-16"), "\n"), "utf-16"
-    encoding = "utf-8"
-    if data.startswith(codecs.BOM_UTF8):
-        data, encoding = data[len(codecs.BOM_UTF8):], "utf-8-sig"
-    try:
-        return _split(data.decode("utf-8"), "\n"), encoding
-    except UnicodeDecodeError:
-        pass
-    raw_lines = _split(data, b"\n")
-    decoded: list[str | None] = []
-    utf8_beyond_ascii = False
-    for raw in raw_lines:
+    digest, size, has_nul = hashlib.sha256(), 0, False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    valid_utf8, head = True, b""
+    with path.open("rb") as f:
+        while block := f.read(_BLOCK):
+            if not head:
+                head = block[:4]
+            digest.update(block)
+            size += len(block)
+            has_nul = has_nul or b"\x00" in block
+            if valid_utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    valid_utf8 = False
+    if valid_utf8:
         try:
-            text = raw.decode("utf-8")
-            utf8_beyond_ascii |= not text.isascii()
-            decoded.append(text)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            decoded.append(None)
-    if not utf8_beyond_ascii:
-        return [raw.decode("cp1252", errors="replace") for raw in raw_lines], "cp1252"
-    return decoded, encoding
+            valid_utf8 = False
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(head) == 4 and head[0] and not head[1] and head[2] and not head[3]:
+        encoding = "utf-16-le"  # ASCII text in UTF-16 without a BOM
+    elif len(head) == 4 and not head[0] and head[1] and not head[2] and head[3]:
+        encoding = "utf-16-be"
+    elif head.startswith(codecs.BOM_UTF8) and valid_utf8:
+        encoding = "utf-8-sig"
+    elif valid_utf8:
+        encoding = "utf-8"
+    else:
+        encoding = "utf-8-mixed" if _has_utf8_beyond_ascii(path) else "cp1252"
+    return FileFacts(digest.hexdigest(), size, encoding, has_nul)
 
 
-def _raw_frame(path: Path, landing: Path, day: dt.date, rows: list[tuple[int, str | None, str | None]]) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema={"source_line": pl.Int64, "record": pl.Utf8, "read_error": pl.Utf8}, orient="row")
+def _has_utf8_beyond_ascii(path: Path) -> bool:
+    with path.open("rb") as f:
+        for raw in f:
+            if not raw.isascii():
+                try:
+                    raw.decode("utf-8")
+                    return True
+                except UnicodeDecodeError:
+                    pass
+    return False
+
+
+def _lines(path: Path, encoding: str) -> Iterator[str | None]:
+    """The file's lines with their endings, ``None`` for a line that cannot be decoded.
+    Only ``\\n`` ends a line (not ``\\r`` alone, nor U+2028 and friends)."""
+    if encoding == "utf-8-mixed":
+        with path.open("rb") as f:
+            start = f.read(3)
+            if start != codecs.BOM_UTF8:
+                f.seek(0)
+            for raw in f:
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    yield None
+        return
+    if encoding.startswith("utf-16"):
+        # A broken UTF-16 sequence becomes U+FFFD; that line alone is rejected.
+        with path.open(encoding=encoding, errors="replace", newline="\n") as f:
+            for line in f:
+                yield None if "\ufffd" in line else line
+        return
+    errors = "replace" if encoding == "cp1252" else "strict"  # cp1252 leaves five bytes undefined
+    with path.open(encoding=encoding, errors=errors, newline="\n") as f:
+        yield from f
+
+
+def _label(facts: FileFacts) -> str:
+    return "UTF-16" if facts.encoding.startswith("utf-16") else "UTF-8"
+
+
+class _Chunks:
+    """Collects (line, record, read_error) rows and hands them out as frames of bounded size."""
+
+    def __init__(self, source_file: str, day: dt.date, chunk_rows: int):
+        self.source_file, self.day, self.chunk_rows = source_file, day, chunk_rows
+        self.rows: list[tuple[int, str | None, str | None]] = []
+
+    def add(self, line: int, record: str | None, error: str | None) -> None:
+        self.rows.append((line, record, error))
+
+    def full(self) -> bool:
+        return len(self.rows) >= self.chunk_rows
+
+    def take(self) -> pl.DataFrame | None:
+        if not self.rows:
+            return None
+        frame = pl.DataFrame(
+            self.rows, schema={"source_line": pl.Int64, "record": pl.Utf8, "read_error": pl.Utf8}, orient="row"
+        )
+        self.rows = []
+        return _with_lineage(frame, self.source_file, self.day)
+
+
+def _with_lineage(frame: pl.DataFrame, source_file: str, day: dt.date) -> pl.DataFrame:
     return frame.select(
         pl.lit(day, dtype=pl.Date).alias("delivery_date"),
-        pl.lit(str(path.relative_to(landing))).alias("source_file"),
-        "source_line",
+        pl.lit(source_file).alias("source_file"),
+        pl.col("source_line").cast(pl.Int64),
         "record",
         "read_error",
     )
 
 
-def read_csv_records(path: Path, landing: Path, day: dt.date) -> pl.DataFrame:
+def iter_csv_records(
+    path: Path, source_file: str, day: dt.date, facts: FileFacts, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pl.DataFrame]:
     """One raw row per CSV record, keyed by the file's header, with its exact first line.
 
     Nothing is dropped: a line that cannot be a record (not UTF-8, a NUL byte, the wrong
     number of fields, inside a quote that never closes) becomes a row with ``read_error``
     set and no record, so the signals layer quarantines it with its file and line.
     """
-    lines, _ = decode(path.read_bytes())
-    rows: list[tuple[int, str | None, str | None]] = []
-    bad = {i: "not valid UTF-8" for i, line in enumerate(lines, 1) if line is None}
-    bad |= {i: "NUL byte in line" for i, line in enumerate(lines, 1) if line is not None and "\x00" in line}
-    # Bad lines are read as empty lines, so the reader's line numbers stay the file's.
-    clean = ("\n" if i in bad else line for i, line in enumerate(lines, 1))
-    reader = csv.reader(clean, strict=True)
+    out = _Chunks(source_file, day, chunk_rows)
+    bad: set[int] = set()  # unreadable lines at or after the current record's first line
+
+    def clean_lines() -> Iterator[str]:
+        # A bad line is fed to the CSV reader as an empty line, so its line numbers stay the file's.
+        for i, line in enumerate(_lines(path, facts.encoding), 1):
+            why = f"not valid {_label(facts)}" if line is None else "NUL byte in line" if facts.has_nul and "\x00" in line else None
+            if why is None:
+                yield line
+                continue
+            out.add(i, None, why)
+            bad.add(i)
+            yield "\n"
+
+    lines = clean_lines()
+    reader = csv.reader(lines, strict=True)
     header: list[str] | None = None
     start = 1
     try:
         for fields in reader:
             first_line, start = start, reader.line_num + 1
+            if len(bad) > 10_000:
+                bad.difference_update([i for i in bad if i < start])
             if not fields:
                 continue
             if header is None:
                 header = fields
                 continue
             if len(fields) != len(header):
-                rows.append((first_line, None, f"wrong number of fields: {len(fields)}, the header has {len(header)}"))
+                out.add(first_line, None, f"wrong number of fields: {len(fields)}, the header has {len(header)}")
             else:
-                rows.append((first_line, json.dumps(dict(zip(header, fields, strict=True)), ensure_ascii=False), None))
-    except csv.Error:
-        # A quote opened at line `start` never closes: every line from there on is unread.
-        rows += [
-            (i, None, f"inside a quoted field that opens on line {start} and never closes")
-            for i in range(start, len(lines) + 1)
-            if i not in bad
-        ]
-    rows += [(i, None, why) for i, why in bad.items()]
-    if header is None and not rows:
-        return empty_raw()
-    return _raw_frame(path, landing, day, sorted(rows))
+                out.add(first_line, json.dumps(dict(zip(header, fields, strict=True)), ensure_ascii=False), None)
+            if out.full():
+                yield out.take()
+    except csv.Error as exc:
+        # A quote opened at line `start` never closes (or grows past the field limit):
+        # every line from there to the end of the file is unread.
+        last = reader.line_num + sum(1 for _ in lines)
+        why = (
+            f"inside a quoted field that opens on line {start} and runs past {csv.field_size_limit()} characters"
+            if "field larger than field limit" in str(exc)
+            else f"inside a quoted field that opens on line {start} and never closes"
+        )
+        for i in range(start, last + 1):
+            if i not in bad:
+                out.add(i, None, why)
+                if out.full():
+                    yield out.take()
+    if (chunk := out.take()) is not None:
+        yield chunk
 
 
-def read_jsonl_records(path: Path, landing: Path, day: dt.date) -> pl.DataFrame:
+def iter_jsonl_records(
+    path: Path, source_file: str, day: dt.date, facts: FileFacts, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pl.DataFrame]:
     """One raw row per non-empty line of a JSON-lines file, the line kept verbatim."""
-    data = path.read_bytes()
-    if b"\x00" not in data and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            data.decode("utf-8")
-            return _read_clean_jsonl(path, landing, day)
-        except UnicodeDecodeError:
-            pass
-    lines, _ = decode(data)
-    rows = [
-        (i, None, "not valid UTF-8") if line is None
-        else (i, None, "NUL byte in line") if "\x00" in line
-        else (i, line.rstrip("\r\n"), None)
-        for i, line in enumerate(lines, 1)
-        if line is None or line.strip()
-    ]
-    return _raw_frame(path, landing, day, rows) if rows else empty_raw()
+    if facts.encoding == "utf-8" and not facts.has_nul:
+        yield from _iter_clean_jsonl(path, source_file, day, chunk_rows)
+        return
+    out = _Chunks(source_file, day, chunk_rows)
+    for i, line in enumerate(_lines(path, facts.encoding), 1):
+        if line is None:
+            out.add(i, None, f"not valid {_label(facts)}")
+        elif "\x00" in line:
+            out.add(i, None, "NUL byte in line")
+        elif line.strip():
+            out.add(i, line.rstrip("\r\n"), None)
+        if out.full():
+            yield out.take()
+    if (chunk := out.take()) is not None:
+        yield chunk
 
 
-def _read_clean_jsonl(path: Path, landing: Path, day: dt.date) -> pl.DataFrame:
-    """The fast path for a well-encoded file: polars reads the lines whole."""
-    # JSON text cannot hold a raw U+001F, so splitting on it yields each line whole.
+def _iter_clean_jsonl(path: Path, source_file: str, day: dt.date, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The fast path for a well-encoded file: polars splits blocks of whole lines."""
+    offset = 0  # physical lines before the current block
+    pending = b""
+    with path.open("rb") as f:
+        while True:
+            block = f.read(_BLOCK)
+            data = pending + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # no line end yet: read on
+                    pending = data
+                    continue
+                data, pending = data[:cut], data[cut:]
+            elif not data:
+                break
+            else:
+                pending = b""
+            frame = _parse_lines(data)
+            if frame.height:
+                frame = frame.with_row_index("source_line", offset=offset + 1).with_columns(
+                    pl.lit(None, dtype=pl.Utf8).alias("read_error")
+                )
+                offset += frame.height
+                frame = _with_lineage(frame, source_file, day).filter(pl.col("record").str.strip_chars() != "")
+                for start in range(0, frame.height, chunk_rows):
+                    yield frame.slice(start, chunk_rows)
+            if not block:
+                break
+
+
+def _parse_lines(data: bytes) -> pl.DataFrame:
+    # JSON text cannot hold a raw U+001F, so splitting on it yields each line whole. Every
+    # line, empty ones included, is one row, so the row index is the physical line.
     frame = pl.read_csv(
-        path,
+        io.BytesIO(data),
         has_header=False,
         separator="\x1f",
         quote_char=None,
@@ -158,23 +300,18 @@ def _read_clean_jsonl(path: Path, landing: Path, day: dt.date) -> pl.DataFrame:
         schema_overrides={"record": pl.Utf8},
         raise_if_empty=False,
     )
-    if frame.width == 0:
-        return empty_raw()
-    return frame.with_row_index("source_line", offset=1).select(
-        pl.lit(day, dtype=pl.Date).alias("delivery_date"),
-        pl.lit(str(path.relative_to(landing))).alias("source_file"),
-        pl.col("source_line").cast(pl.Int64),
-        pl.col("record"),
-        pl.lit(None, dtype=pl.Utf8).alias("read_error"),
-    ).filter(pl.col("record").str.strip_chars() != "")
+    return frame.with_columns(pl.col("record").fill_null("")) if frame.width else pl.DataFrame(schema={"record": pl.Utf8})
 
 
-def read_day(landing: Path, source: str, day: dt.date, fmt: str) -> tuple[pl.DataFrame, list[tuple[str, int, int]]]:
-    """All records a source delivered on ``day``, and (file, bytes, rows) for each file."""
-    reader = read_csv_records if fmt == "csv" else read_jsonl_records
-    frames, files = [], []
-    for path in delivered_files(landing, source, day):
-        frame = reader(path, landing, day)
-        frames.append(frame)
-        files.append((str(path.relative_to(landing)), path.stat().st_size, frame.height))
-    return (pl.concat(frames) if frames else empty_raw()), files
+def iter_records(
+    path: Path, source_file: str, day: dt.date, fmt: str, facts: FileFacts, chunk_rows: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """A delivered file's raw rows in frames of at most ``chunk_rows`` rows (``CHUNK_ROWS``)."""
+    reader = iter_csv_records if fmt == "csv" else iter_jsonl_records
+    yield from reader(path, source_file, day, facts, chunk_rows or CHUNK_ROWS)
+
+
+def read_file(path: Path, source_file: str, day: dt.date, fmt: str) -> pl.DataFrame:
+    """A whole file's raw rows in one frame (tests and small files)."""
+    frames = list(iter_records(path, source_file, day, fmt, inspect(path)))
+    return pl.concat(frames) if frames else empty_raw()

@@ -184,6 +184,33 @@ class Writer:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        self._in_transaction = False
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes into one transaction: all of them land, or none does.
+
+        The writes inside keep all their checks; a refusal or an error in any of them rolls
+        the whole group back.
+        """
+        with self._tx():
+            yield
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        if self._in_transaction:  # part of an enclosing transaction(): it commits or rolls back
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_transaction = False
 
     # -------------------------------------------------------------- public writes
     def write_partitions(
@@ -226,8 +253,7 @@ class Writer:
                     + "). They would survive the next overwrite and duplicate; nothing was written."
                 )
             where, where_params = self._slice_predicate(partition_col, keys, scope)
-            self.con.execute("BEGIN TRANSACTION")
-            try:
+            with self._tx():
                 created = self._ensure_table(table, incoming)
                 existing = {} if created else self._counts_by_key(qualified(table), partition_col, where, where_params)
                 existing_rows = sum(existing.values())
@@ -248,10 +274,6 @@ class Writer:
                 self.con.execute(
                     f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM {quote_ident(self._INCOMING)}"
                 )
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
         return WriteReport(table, n_in, existing_rows, time.perf_counter() - started)
 
     def replace_table(
@@ -267,8 +289,7 @@ class Writer:
         with self._incoming(data, params):
             n_in = self._count(self._INCOMING)
             incoming = self._incoming_columns()
-            self.con.execute("BEGIN TRANSACTION")
-            try:
+            with self._tx():
                 created = self._ensure_table(table, incoming)
                 existing_rows = 0 if created else self._count(table)
                 if n_in == 0 and existing_rows and not allow_empty:
@@ -280,10 +301,6 @@ class Writer:
                 self.con.execute(
                     f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM {quote_ident(self._INCOMING)}"
                 )
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
         return WriteReport(table, n_in, existing_rows, time.perf_counter() - started)
 
     def append(self, table: str, data: Data, *, params: Sequence[Any] | dict[str, Any] | None = None) -> WriteReport:
@@ -292,16 +309,50 @@ class Writer:
         with self._incoming(data, params):
             n_in = self._count(self._INCOMING)
             incoming = self._incoming_columns()
-            self.con.execute("BEGIN TRANSACTION")
-            try:
+            with self._tx():
                 self._ensure_table(table, incoming)
                 self.con.execute(
                     f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM {quote_ident(self._INCOMING)}"
                 )
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
+        return WriteReport(table, n_in, 0, time.perf_counter() - started)
+
+    def delete_in(self, table: str, slice_: dict[str, Sequence[Any]]) -> int:
+        """Delete the rows whose columns all take one of the given values, e.g. the rows of
+        some delivered files. Returns how many rows went. Use inside ``transaction()`` with
+        the ``insert`` that replaces them."""
+        if not _table_exists(self.con, table) or not all(slice_.values()):
+            return 0
+        where, params = _in_predicate(slice_)
+        with self._tx():
+            (n,) = self.con.execute(f"SELECT count(*) FROM {qualified(table)} WHERE {where}", params).fetchone()
+            self.con.execute(f"DELETE FROM {qualified(table)} WHERE {where}", params)
+        return n
+
+    def insert(self, table: str, data: Data, *, slice_: dict[str, Sequence[Any]]) -> WriteReport:
+        """Insert rows that all fall inside ``slice_`` (same form as ``delete_in``), with the
+        schema rules of every write. Rows outside the slice are refused: a later replacement
+        of the slice would not see them."""
+        started = time.perf_counter()
+        with self._incoming(data, None):
+            n_in = self._count(self._INCOMING)
+            incoming = self._incoming_columns()
+            missing = [c for c in slice_ if c not in incoming]
+            if missing:
+                raise SchemaChangeError(f"{table}: the data has no slice column {missing[0]!r}")
+            where, params = _in_predicate(slice_)
+            (outside,) = self.con.execute(
+                f"SELECT count(*) FROM {quote_ident(self._INCOMING)} WHERE NOT coalesce({where}, false)", params
+            ).fetchone()
+            if outside:
+                raise PartitionSliceError(
+                    f"{table}: {outside} row(s) fall outside the slice being written "
+                    f"({', '.join(slice_)}); nothing was written."
+                )
+            with self._tx():
+                self._ensure_table(table, incoming)
+                self.con.execute(
+                    f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM {quote_ident(self._INCOMING)}"
+                )
         return WriteReport(table, n_in, 0, time.perf_counter() - started)
 
     def table_exists(self, table: str) -> bool:
@@ -376,3 +427,12 @@ class Writer:
             f"SELECT count(*) FROM {quote_ident(self._INCOMING)} WHERE NOT coalesce({where}, false)",
             params,
         ).fetchall()[0][0]
+
+
+def _in_predicate(slice_: dict[str, Sequence[Any]]) -> tuple[str, list[Any]]:
+    """``col1 IN (...) AND col2 IN (...)`` with the value lists bound as parameters."""
+    clauses, params = [], []
+    for col, values in slice_.items():
+        clauses.append(f"list_contains(?, {quote_ident(col)})")
+        params.append(list(values))
+    return " AND ".join(clauses) or "true", params

@@ -1,4 +1,4 @@
-"""Delivered files are read whole: every line is a record or an unreadable line with its reason."""
+"""Delivered files are read in full: every line is a record or an unreadable line with its reason."""
 
 import codecs
 import datetime as dt
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from leadgen_assets.core.readers import read_day
+import polars as pl
+
+from leadgen_assets.core.readers import delivered_files, inspect, iter_records, read_file
 
 DAY = dt.date(2026, 6, 1)
 HEADER = "Lead ID,Submitted At,Full Name,Email\n"
@@ -21,8 +23,9 @@ def land(tmp_path: Path, name: str, data: bytes, source: str = "form_leads") -> 
 
 
 def read(tmp_path: Path, source: str = "form_leads", fmt: str = "csv"):
-    frame, files = read_day(tmp_path, source, DAY, fmt)
-    return frame, len(files), sum(size for _, size, _ in files)
+    paths = delivered_files(tmp_path, source, DAY)
+    frames = [read_file(p, str(p.relative_to(tmp_path)), DAY, fmt) for p in paths]
+    return pl.concat(frames), len(paths), sum(p.stat().st_size for p in paths)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from leadgen_assets.core import contracts, health
+from leadgen_assets.core import contracts, health, ledger
 from leadgen_assets.core import signals as transforms
 from leadgen_assets.defs.common import (
     WarehouseResource,
@@ -18,7 +18,7 @@ from leadgen_assets.defs.common import (
     write_metadata,
 )
 from leadgen_assets.defs.sources.assets import SOURCES
-from leadgen_assets.storage.warehouse import qualified
+from leadgen_assets.storage.warehouse import Writer, qualified
 
 QUARANTINE = "signals.quarantine"
 
@@ -34,6 +34,25 @@ DESCRIPTIONS = {
     "consent_events": "Consent events with the email match key and E.164 phone they refer to.",
     "review_decisions": "Reviewers' verdicts on queued leads, typed.",
 }
+
+
+def _record_outcome(w: Writer, source: str, accepted: pl.DataFrame, rejected: pl.DataFrame) -> None:
+    """Accepted and rejected rows per file, into the ingestion ledger's latest load of it."""
+    if not w.table_exists(ledger.TABLE):
+        return
+    outcome = (
+        pl.concat([
+            accepted.select("source_file", pl.lit(1).alias("accepted"), pl.lit(0).alias("rejected")),
+            rejected.select("source_file", pl.lit(0).alias("accepted"), pl.lit(1).alias("rejected")),
+        ])
+        .group_by("source_file")
+        .agg(pl.col("accepted").sum().cast(pl.Int64), pl.col("rejected").sum().cast(pl.Int64))
+    )
+    w.con.register("__file_outcome", outcome)
+    try:
+        w.con.execute(ledger.RECORD_OUTCOME_SQL, {"source": source})
+    finally:
+        w.con.unregister("__file_outcome")
 
 
 def build_signal_asset(source: str) -> dg.AssetsDefinition:
@@ -63,6 +82,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
         reports, read, rejected_total, reasons, done = [], 0, 0, [], 0
         contract_failures: list[pl.DataFrame] = []
         storm_flags: list[pl.DataFrame] = []
+        extras: list[pl.DataFrame] = []  # delivered columns no field reads: kept in sources, listed here
         contract_rejects = 0
         with store.writer() as w:
             sizes = rows_per_day(w.con, f"sources.{source}", days)
@@ -73,6 +93,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                     params=[batch[0], batch[-1]],
                 ).pl()
                 accepted, rejected = transforms.transform(source, raw)
+                extras.append(transforms.extra_columns(source, raw))
                 # The contract is the write gate: breaking rows go to quarantine, not the table.
                 accepted, broke_contract, contract = contracts.enforce(source, accepted)
                 rejected = pl.concat([rejected, broke_contract])
@@ -85,13 +106,19 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                         f"accepted + {rejected.height} rejected; nothing was written. This is a bug in "
                         f"leadgen_assets/core/signals.py ({source}); please report it with this message."
                     )
+                # An empty day is refused unless the raw day is empty too: the sources layer
+                # only empties a day on an explicit `allow_empty` (see core/ledger.py).
                 reports.append(
-                    w.write_partitions(f"signals.{source}", accepted, partition_col="delivery_date", keys=batch)
+                    w.write_partitions(
+                        f"signals.{source}", accepted, partition_col="delivery_date", keys=batch,
+                        allow_empty=raw.is_empty(),
+                    )
                 )
                 w.write_partitions(
                     QUARANTINE, rejected, partition_col="delivery_date", keys=batch,
                     scope={"source": source}, allow_empty=True,
                 )
+                _record_outcome(w, source, accepted, rejected)
                 read += raw.height
                 rejected_total += rejected.height
                 if rejected.height:
@@ -133,6 +160,9 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                 rows_read=read,
                 rows_rejected=rejected_total,
                 reject_rate=round(rejected_total / read, 5) if read else 0.0,
+                extra_columns=dg.MetadataValue.md(
+                    markdown_table(pl.concat([pl.DataFrame(schema=transforms.EXTRA_SCHEMA), *extras]).unique(maintain_order=True))
+                ),
                 reject_reasons=dg.MetadataValue.md(markdown_table(reason_table)),
             )
         )
@@ -141,16 +171,18 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
         asset=_signal,
         name="rows_reconcile",
         blocking=True,
-        description="For every delivery day, raw rows = accepted + rejected. Nothing is dropped silently.",
+        description="For every delivered file, raw rows = accepted + rejected. Nothing is dropped silently.",
     )
     def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         counts = warehouse.store().query(
             f"""
-            WITH r AS (SELECT delivery_date, count(*) AS n FROM {qualified('sources.' + source)} GROUP BY ALL),
-                 a AS (SELECT delivery_date, count(*) AS n FROM {qualified('signals.' + source)} GROUP BY ALL),
-                 q AS (SELECT delivery_date, count(*) AS n FROM {qualified(QUARANTINE)} WHERE source = ? GROUP BY ALL)
-            SELECT r.delivery_date, r.n AS read, coalesce(a.n, 0) AS accepted, coalesce(q.n, 0) AS rejected
-            FROM r LEFT JOIN a USING (delivery_date) LEFT JOIN q USING (delivery_date)
+            WITH r AS (SELECT delivery_date, source_file, count(*) AS n FROM {qualified('sources.' + source)} GROUP BY ALL),
+                 a AS (SELECT delivery_date, source_file, count(*) AS n FROM {qualified('signals.' + source)} GROUP BY ALL),
+                 q AS (SELECT delivery_date, source_file, count(*) AS n FROM {qualified(QUARANTINE)}
+                       WHERE source = ? GROUP BY ALL)
+            SELECT delivery_date, source_file, coalesce(r.n, 0) AS read, coalesce(a.n, 0) AS accepted,
+                   coalesce(q.n, 0) AS rejected
+            FROM r FULL JOIN a USING (delivery_date, source_file) FULL JOIN q USING (delivery_date, source_file)
             """,
             [source],
         )
@@ -158,11 +190,13 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
         return dg.AssetCheckResult(
             passed=off.is_empty(),
             metadata={
-                "days_checked": counts.height,
-                "days_out_of_balance": off.height,
+                "files_checked": counts.height,
+                "files_out_of_balance": off.height,
+                "days_checked": counts["delivery_date"].n_unique(),
                 "rows_read": int(counts["read"].sum()),
                 "rows_accepted": int(counts["accepted"].sum()),
                 "rows_rejected": int(counts["rejected"].sum()),
+                "out_of_balance": dg.MetadataValue.md(markdown_table(off.sort("delivery_date", "source_file"))),
             },
         )
 
