@@ -1,14 +1,23 @@
-"""python -m benchmarks [pipeline] --scale medium --repeat 3"""
+"""python -m benchmarks pipeline --scale medium --repeat 3
+python -m benchmarks ingest --scale large --big-file-mb 1024,2048"""
 
 import argparse
 from pathlib import Path
 
-from benchmarks.pipeline import main
-
 parser = argparse.ArgumentParser(prog="python -m benchmarks", description="leadgen benchmarks")
-parser.add_argument("which", nargs="?", default="pipeline", choices=["pipeline"])
-parser.add_argument("--scale", default="medium", choices=["small", "medium", "large"])
-parser.add_argument("--repeat", type=int, default=1)
-parser.add_argument("--workdir", type=Path, default=None)
+parser.add_argument("which", nargs="?", default="pipeline", choices=["pipeline", "ingest"])
+parser.add_argument("--scale", default=None, choices=["small", "medium", "large"],
+                    help="world size (default: medium for pipeline, large for ingest)")
+parser.add_argument("--repeat", type=int, default=1, help="pipeline: runs to time")
+parser.add_argument("--workdir", type=Path, default=None, help="keep the world here (an existing world is reused by ingest)")
+parser.add_argument("--big-file-mb", default="", help="ingest: also ingest one web-event file of each size alone, e.g. 1024,2048")
 args = parser.parse_args()
-main(scale=args.scale, repeat=args.repeat, workdir=args.workdir)
+if args.which == "ingest":
+    from benchmarks.ingest import main
+
+    sizes = tuple(int(mb) for mb in args.big_file_mb.split(",") if mb)
+    main(scale=args.scale or "large", workdir=args.workdir, big_file_mb=sizes)
+else:
+    from benchmarks.pipeline import main
+
+    main(scale=args.scale or "medium", repeat=args.repeat, workdir=args.workdir)

@@ -9,20 +9,12 @@ tables, and group web events by visitor). Wall times on shared CPUs swing, so wi
 from __future__ import annotations
 
 import json
-import os
-import resource
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from benchmarks.common import peak_rss_mb, world_folder
 
 
 def baseline_pass(landing: Path, db_path: Path) -> float:
@@ -77,20 +69,10 @@ def run_pipeline() -> tuple[float, dict[str, float]]:
 
 
 def main(scale: str = "medium", repeat: int = 1, workdir: Path | None = None) -> None:
-    own_tmp = workdir is None
-    root = Path(tempfile.mkdtemp(prefix=f"leadgen-bench-{scale}-")) if own_tmp else Path(workdir)
-    root.mkdir(parents=True, exist_ok=True)
-    os.environ["LEADGEN_DATA_DIR"] = str(root)
-    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
-    from leadgen_assets import settings
+    t0 = time.perf_counter()
+    with world_folder(scale, workdir, regenerate=True) as root:
+        from leadgen_assets import settings
 
-    try:
-        # The world is generated in a child process, so this process's peak RSS is the
-        # pipeline's (and the baseline's) alone.
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "leadgen_assets.cli", "simulate", "--preset", scale, "--seed", "7"], check=True
-        )
         gen_seconds = time.perf_counter() - t0
         info = json.loads((settings.truth_dir() / "world.json").read_text()).get("counts", {})
         walls: list[float] = []
@@ -100,7 +82,7 @@ def main(scale: str = "medium", repeat: int = 1, workdir: Path | None = None) ->
             settings.warehouse_path().unlink(missing_ok=True)
             wall, per_layer = run_pipeline()
             walls.append(wall)
-            rss.append(_peak_rss_mb())
+            rss.append(peak_rss_mb())
             for layer, seconds in per_layer.items():
                 layers[layer].append(seconds)
             print(f"run {i + 1}/{repeat}: {wall:.1f}s")
@@ -118,6 +100,3 @@ def main(scale: str = "medium", repeat: int = 1, workdir: Path | None = None) ->
         print(f"  {'baseline':<12} {statistics.median(base):>10.2f} {min(base):>10.2f}   (bare DuckDB: load raw files, group web events by visitor)")
         print(f"  ratio to baseline (median/median): {statistics.median(walls) / statistics.median(base):.2f}x")
         print(f"  peak RSS of the pipeline process: {max(rss):.0f} MB (world generated in a child process)")
-    finally:
-        if own_tmp:
-            shutil.rmtree(root, ignore_errors=True)

@@ -53,9 +53,21 @@ def simulate(
     drift_kind: Annotated[str | None, typer.Option(help="Make the world drift: channel_quality or form_layout.")] = None,
     drift_channel: Annotated[str, typer.Option(help="Channel that drifts.")] = "meta_lead_ads",
     drift_day: Annotated[int, typer.Option(help="Day index (0-based) from which the world drifts.")] = 20,
+    fault: Annotated[list[str] | None, typer.Option(help="Then break a delivered file (repeatable): KIND or KIND:SOURCE (default form_leads), e.g. ragged_rows, null_storm:crm_contacts; the kinds are listed in leadgen_assets/sim/faults.py.")] = None,
+    fault_day: Annotated[int, typer.Option(help="Day index (0-based) whose files the faults break.")] = 0,
 ) -> None:
     """Write the sample world's files into the landing zone, and its ground truth beside it."""
-    _simulate(preset, seed, drift_kind, drift_channel, drift_day)
+    from leadgen_assets.sim import FAULTS, inject
+
+    faults = [(kind, source or "form_leads") for kind, _, source in (f.partition(":") for f in fault or [])]
+    if unknown := [kind for kind, _ in faults if kind not in FAULTS]:
+        raise typer.BadParameter(f"unknown fault {unknown[0]!r}: use one of {', '.join(FAULTS)}", param_hint="--fault")
+    cfg = _simulate(preset, seed, drift_kind, drift_channel, drift_day)["config"]
+    for kind, source in faults:
+        try:  # the description holds names and counts, never a value from the files
+            console.print(f"Injected {inject(kind, settings.landing_dir(), source, cfg.day(fault_day), seed).describe()}", markup=False)
+        except (ValueError, OSError) as exc:
+            raise typer.BadParameter(f"{kind}:{source}: {exc}", param_hint="--fault") from exc
 
 
 def _simulate(preset: str, seed: int, drift_kind: str | None = None, drift_channel: str = "meta_lead_ads", drift_day: int = 20) -> dict:
@@ -96,8 +108,22 @@ def _progress() -> Progress:
 
 
 # --------------------------------------------------------------------------- run / demo
-def materialize_range(first: dt.date, last: dt.date, show_progress: bool = True) -> str:
-    """Materialise every asset for delivery days first..last in one run; returns the run id."""
+def run_config(ingest: dict[str, bool] | None = None) -> dict:
+    """The lead_funnel run config of a CLI run: quiet console logs (the terminal shows a
+    progress bar; the full event log is in the Dagster UI) and the sources' ingest options."""
+    from leadgen_assets.defs.sources.assets import SOURCES
+
+    config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if ingest:
+        config["ops"] = {f"sources__{spec.name}": {"config": ingest} for spec in SOURCES}
+    return config
+
+
+def materialize_range(
+    first: dt.date, last: dt.date, show_progress: bool = True, ingest: dict[str, bool] | None = None
+) -> str:
+    """Materialise every asset for delivery days first..last in one run; returns the run id.
+    ``ingest`` is the sources assets' run config (``reread``, ``allow_empty``)."""
     _prepare_dagster_home()
     import dagster as dg
 
@@ -120,8 +146,7 @@ def materialize_range(first: dt.date, last: dt.date, show_progress: bool = True)
                 tags=tags,
                 run_id=run_id,
                 raise_on_error=False,
-                # The terminal shows a progress bar; the full event log is in the Dagster UI.
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config=run_config(ingest),
             )
         except BaseException as exc:  # reported on the main thread
             outcome["error"] = exc
@@ -183,13 +208,18 @@ def _landed_days() -> tuple[dt.date, dt.date]:
 def run(
     first: Annotated[str | None, typer.Option("--from", help="First delivery day (YYYY-MM-DD); default: the first landed day.")] = None,
     last: Annotated[str | None, typer.Option("--to", help="Last delivery day; default: the last landed day.")] = None,
+    reread: Annotated[bool, typer.Option(help="Read again files already loaded (after a reader fix); their rows are replaced.")] = False,
+    allow_empty: Annotated[bool, typer.Option(help="Accept empty re-deliveries in place of files that had rows.")] = False,
 ) -> None:
-    """Materialise the whole asset graph for a range of delivery days, in one recorded run."""
+    """Materialise the whole asset graph for a range of delivery days, in one recorded run.
+
+    Files already loaded are skipped (see the ingestion ledger, `sources.ingestion_ledger`)."""
     lo, hi = _landed_days()
     first_day = dt.date.fromisoformat(first) if first else lo
     last_day = dt.date.fromisoformat(last) if last else hi
     started = time.perf_counter()
-    run_id = materialize_range(first_day, last_day)
+    ingest = {"reread": reread, "allow_empty": allow_empty} if reread or allow_empty else None
+    run_id = materialize_range(first_day, last_day, ingest=ingest)
     console.print(f"Run {run_id} materialised {first_day}..{last_day} in {time.perf_counter() - started:.1f}s.")
     _print_summary()
 

@@ -18,9 +18,9 @@ import polars as pl
 from pandera.config import ValidationDepth, config_context
 
 from leadgen_assets.core import layouts
-from leadgen_assets.core.normalize import _EMAIL_SHAPE
+from leadgen_assets.core.normalize import E164_SHAPE, EMAIL_SHAPE, REGION_SHAPE
 
-E164 = r"^\+[1-9][0-9]{9,14}$"
+E164 = E164_SHAPE
 ISO2 = r"^[A-Z]{2}$"
 
 
@@ -34,8 +34,8 @@ LINEAGE = {
     "source_line": _col(pl.Int64, True, pa.Check.ge(1)),
 }
 EMAIL = {
-    "email": _col(pl.Utf8, False, pa.Check.str_matches(_EMAIL_SHAPE)),
-    "email_key": _col(pl.Utf8, False, pa.Check.str_matches(_EMAIL_SHAPE)),
+    "email": _col(pl.Utf8, False, pa.Check.str_matches(EMAIL_SHAPE)),
+    "email_key": _col(pl.Utf8, False, pa.Check.str_matches(EMAIL_SHAPE)),
     "email_domain": _col(pl.Utf8),
     "is_free_mail": _col(pl.Boolean, True),
     "is_role_address": _col(pl.Boolean, True),
@@ -115,6 +115,7 @@ CONTRACTS: dict[str, pa.DataFrameSchema] = {
             "employees": _col(pl.Int64, False, pa.Check.ge(0)),
             "country": _col(pl.Utf8, False, pa.Check.str_matches(ISO2)),
             "region": _col(pl.Utf8),
+            "region_iso": _col(pl.Utf8, False, pa.Check.str_matches(REGION_SHAPE)),
             "owner_id": _col(pl.Utf8),
             "account_type": _col(pl.Utf8),
             "created_at": _col(pl.Datetime("us")),
@@ -177,8 +178,9 @@ CONTRACTS: dict[str, pa.DataFrameSchema] = {
             "industry": _col(pl.Utf8),
             "employee_count": _col(pl.Int64, False, pa.Check.ge(0)),
             "employee_range": _col(pl.Utf8),
-            "country": _col(pl.Utf8),
+            "country": _col(pl.Utf8, False, pa.Check.str_matches(ISO2)),
             "region": _col(pl.Utf8),
+            "region_iso": _col(pl.Utf8, False, pa.Check.str_matches(REGION_SHAPE)),
             "city": _col(pl.Utf8),
             "founded_year": _col(pl.Int64),
             "annual_revenue_usd": _col(pl.Float64, False, pa.Check.ge(0)),

@@ -47,6 +47,12 @@ def _severity(share: float, thresholds: tuple[float, float]) -> str | None:
     return "failure" if share >= fail else "warning" if share >= warn else None
 
 
+def flag_columns(source: str, accepted: pl.DataFrame) -> list[str]:
+    """The columns of ``accepted`` that ``file_flags`` looks at (besides ``source_file``)."""
+    fields = (*WATCHED_FIELDS.get(source, ()), *REPEAT_FIELDS.get(source, ()))
+    return [f for f in dict.fromkeys(fields) if f in accepted.columns]
+
+
 def file_flags(source: str, accepted: pl.DataFrame) -> pl.DataFrame:
     """NULL and placeholder storms in each file of ``accepted`` (typed signals rows)."""
     flags: list[tuple] = []

@@ -27,7 +27,7 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "postal_code": ("postalcode", "zip", "zipcode", "postcode"),
     "city": ("city",),
     "country": ("country", "countryregion"),
-    "service_needed": ("serviceneeded", "service", "whatserviceareyouinterestedin"),
+    "service_needed": ("serviceneeded", "service", "whatserviceareyouinterestedin", "whichservicedoyouneed"),
     "budget": ("budget", "monthlybudget"),
     "timeline": ("timeline",),
     "company_size": ("companysize", "employees"),

@@ -8,7 +8,7 @@ records one event in ``sources.ingestion_ledger`` (append-only):
 | loaded | a new file | its records are inserted |
 | replaced | a corrected file under a name already loaded | the earlier version's rows are removed and the new ones inserted, in one transaction |
 | reloaded | the same bytes, read again on request (`reread: true`) | replaced by a fresh read |
-| duplicate | the same bytes as a file already loaded, under any name, any day | nothing is inserted; `detail` names the file it repeats |
+| duplicate | the same bytes as a file already loaded with records, under any name, any day (for a snapshot source such as `crm_users`, the same day) | nothing is inserted; `detail` names the file it repeats |
 | refused_empty | a re-delivery with no records of a file whose rows are loaded | the earlier rows are kept; rerun with `allow_empty: true` to accept it |
 | failed | the file could not be read | unchanged; the run fails after the other files, saying which |
 
@@ -64,6 +64,7 @@ class FileState:
     sha256: str  # the content last seen under this name
     status: str
     active_sha256: str | None
+    rows_read: int = 0  # records of the last version read
 
 
 @dataclass
@@ -86,25 +87,35 @@ class LedgerState:
     @classmethod
     def from_latest(cls, latest: pl.DataFrame, next_seq: int) -> LedgerState:
         files = {
-            row["source_file"]: FileState(row["content_sha256"], row["status"], row["active_sha256"])
+            row["source_file"]: FileState(row["content_sha256"], row["status"], row["active_sha256"], row["rows_read"])
             for row in latest.iter_rows(named=True)
         }
         return cls(files, next_seq)
 
-    def active_file_with(self, sha256: str, other_than: str) -> str | None:
+    def loaded_file_with(self, sha256: str, other_than: str, within: str) -> str | None:
+        """A file under ``within`` (a folder prefix) whose loaded records have these bytes."""
         for name, state in self.files.items():
-            if name != other_than and state.active_sha256 == sha256:
+            if (
+                name != other_than and name.startswith(within) and state.active_sha256 == sha256
+                and state.status in LOADING and state.rows_read > 0
+            ):
                 return name
         return None
 
-    def plan(self, source_file: str, sha256: str, size_bytes: int, *, reread: bool, allow_empty: bool) -> Plan:
+    def plan(
+        self, source_file: str, sha256: str, size_bytes: int, *, reread: bool, allow_empty: bool, snapshot: bool = False
+    ) -> Plan:
+        """What to do with a delivered file. For a snapshot source (the whole state, every
+        day), the same bytes on another day are that day's snapshot, so only files of the
+        same day folder can be duplicates of each other."""
         state = self.files.get(source_file)
         was_active = bool(state and state.active_sha256)
         if state and state.sha256 == sha256:
             retry = state.status == "failed" or (state.status == "refused_empty" and allow_empty)
             if not retry and not (reread and state.status in LOADING):
                 return Plan("skip", was_active=was_active)
-        if size_bytes > 0 and (other := self.active_file_with(sha256, source_file)):
+        within = source_file.rsplit("/", 1)[0] + "/" if snapshot else source_file.split("/", 1)[0] + "/"
+        if size_bytes > 0 and (other := self.loaded_file_with(sha256, source_file, within)):
             return Plan("duplicate", duplicate_of=other, was_active=was_active)
         if state and state.active_sha256 == sha256:
             return Plan("read", "reloaded", was_active=True)
@@ -114,7 +125,9 @@ class LedgerState:
         """Give ``event`` its sequence number and make it the file's state."""
         event = {**event, "event_seq": self.next_seq}
         self.next_seq += 1
-        self.files[event["source_file"]] = FileState(event["content_sha256"], event["status"], event["active_sha256"])
+        self.files[event["source_file"]] = FileState(
+            event["content_sha256"], event["status"], event["active_sha256"], event["rows_read"]
+        )
         return event
 
     def active_files(self, prefix: str) -> list[str]:

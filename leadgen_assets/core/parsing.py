@@ -7,6 +7,7 @@ the accepted rows and the rejected ones; ``accepted + rejected == read`` always 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import duckdb
@@ -98,6 +99,35 @@ def reject_frame(frame: pl.DataFrame, source: str, field: pl.Expr, reason: pl.Ex
         field.cast(pl.Utf8).alias("field"),
         reason.cast(pl.Utf8).alias("reason"),
     )
+
+
+def file_headers(raw: pl.DataFrame) -> dict[str, list[str]]:
+    """Each file's header, from its first record (every record of a CSV file has the
+    file's header as its keys, in the delivered order)."""
+    firsts = raw.filter(pl.col("record").is_not_null()).group_by("source_file", maintain_order=True).agg(
+        pl.col("record").first()
+    )
+    return {str(f): list(json.loads(r)) for f, r in firsts.iter_rows()}
+
+
+def reject_files_missing_columns(
+    raw: pl.DataFrame, source: str, fields: dict[str, Field]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split off the CSV files whose header has no column for a required field: every row
+    of such a file is rejected, naming the first missing field, and none of it is parsed.
+    Returns the rows of the other files and the rejected ones."""
+    required = [(name, spec.key) for name, spec in fields.items() if spec.required]
+    missing = {
+        file: next(name for name, key in required if key not in header)
+        for file, header in file_headers(raw).items()
+        if any(key not in header for _, key in required)
+    }
+    if not missing:
+        return raw, empty_quarantine()
+    whole = pl.col("source_file").is_in(list(missing))
+    field = pl.col("source_file").replace_strict(missing, return_dtype=pl.Utf8)
+    rejected = reject_frame(raw.filter(whole), source, field, pl.lit("file has no column for required ") + field)
+    return raw.filter(~whole), rejected
 
 
 def parse_records(

@@ -143,26 +143,56 @@ def _label(facts: FileFacts) -> str:
 
 
 class _Chunks:
-    """Collects (line, record, read_error) rows and hands them out as frames of bounded size."""
+    """Collects a file's rows and hands them out as frames of bounded size: records (a CSV
+    row's fields, or a JSON line) and unreadable lines with their reason."""
 
-    def __init__(self, source_file: str, day: dt.date, chunk_rows: int):
+    def __init__(self, source_file: str, day: dt.date, chunk_rows: int, header: list[str] | None = None):
         self.source_file, self.day, self.chunk_rows = source_file, day, chunk_rows
-        self.rows: list[tuple[int, str | None, str | None]] = []
+        self.header = header
+        self.lines: list[int] = []
+        self.records: list = []  # CSV: list of fields; JSON lines: the line
+        self.errors: list[tuple[int, str]] = []
 
-    def add(self, line: int, record: str | None, error: str | None) -> None:
-        self.rows.append((line, record, error))
+    def add(self, line: int, record) -> None:
+        self.lines.append(line)
+        self.records.append(record)
+
+    def reject(self, line: int, why: str) -> None:
+        self.errors.append((line, why))
 
     def full(self) -> bool:
-        return len(self.rows) >= self.chunk_rows
+        return len(self.lines) + len(self.errors) >= self.chunk_rows
 
     def take(self) -> pl.DataFrame | None:
-        if not self.rows:
+        if not self.lines and not self.errors:
             return None
-        frame = pl.DataFrame(
-            self.rows, schema={"source_line": pl.Int64, "record": pl.Utf8, "read_error": pl.Utf8}, orient="row"
-        )
-        self.rows = []
-        return _with_lineage(frame, self.source_file, self.day)
+        parts = []
+        if self.lines:
+            parts.append(
+                pl.DataFrame({"source_line": self.lines, "record": self._encoded()}, schema={"source_line": pl.Int64, "record": pl.Utf8})
+                .with_columns(pl.lit(None, dtype=pl.Utf8).alias("read_error"))
+            )
+        if self.errors:
+            parts.append(
+                pl.DataFrame(self.errors, schema={"source_line": pl.Int64, "read_error": pl.Utf8}, orient="row")
+                .with_columns(pl.lit(None, dtype=pl.Utf8).alias("record"))
+                .select("source_line", "record", "read_error")
+            )
+        self.lines, self.records, self.errors = [], [], []
+        return _with_lineage(pl.concat(parts), self.source_file, self.day)
+
+    def _encoded(self) -> pl.Series:
+        """CSV rows as JSON objects keyed by the header (in its order); JSON lines as they are."""
+        if self.header is None:
+            return pl.Series(self.records, dtype=pl.Utf8)
+        if len(set(self.header)) == len(self.header):
+            names = [f"c{i}" for i in range(len(self.header))]
+            frame = pl.DataFrame(self.records, schema=[(n, pl.Utf8) for n in names], orient="row")
+            return frame.select(
+                pl.struct([pl.col(n).alias(h) for n, h in zip(names, self.header, strict=True)]).struct.json_encode()
+            ).to_series()
+        # A header that repeats a name: the last column of that name wins, as in a dict.
+        return pl.Series([json.dumps(dict(zip(self.header, r, strict=True)), ensure_ascii=False) for r in self.records], dtype=pl.Utf8)
 
 
 def _with_lineage(frame: pl.DataFrame, source_file: str, day: dt.date) -> pl.DataFrame:
@@ -194,7 +224,7 @@ def iter_csv_records(
             if why is None:
                 yield line
                 continue
-            out.add(i, None, why)
+            out.reject(i, why)
             bad.add(i)
             yield "\n"
 
@@ -210,12 +240,12 @@ def iter_csv_records(
             if not fields:
                 continue
             if header is None:
-                header = fields
+                header = out.header = fields
                 continue
             if len(fields) != len(header):
-                out.add(first_line, None, f"wrong number of fields: {len(fields)}, the header has {len(header)}")
+                out.reject(first_line, f"wrong number of fields: {len(fields)}, the header has {len(header)}")
             else:
-                out.add(first_line, json.dumps(dict(zip(header, fields, strict=True)), ensure_ascii=False), None)
+                out.add(first_line, fields)
             if out.full():
                 yield out.take()
     except csv.Error as exc:
@@ -229,7 +259,7 @@ def iter_csv_records(
         )
         for i in range(start, last + 1):
             if i not in bad:
-                out.add(i, None, why)
+                out.reject(i, why)
                 if out.full():
                     yield out.take()
     if (chunk := out.take()) is not None:
@@ -246,11 +276,11 @@ def iter_jsonl_records(
     out = _Chunks(source_file, day, chunk_rows)
     for i, line in enumerate(_lines(path, facts.encoding), 1):
         if line is None:
-            out.add(i, None, f"not valid {_label(facts)}")
+            out.reject(i, f"not valid {_label(facts)}")
         elif "\x00" in line:
-            out.add(i, None, "NUL byte in line")
+            out.reject(i, "NUL byte in line")
         elif line.strip():
-            out.add(i, line.rstrip("\r\n"), None)
+            out.add(i, line.rstrip("\r\n"))
         if out.full():
             yield out.take()
     if (chunk := out.take()) is not None:
@@ -258,9 +288,11 @@ def iter_jsonl_records(
 
 
 def _iter_clean_jsonl(path: Path, source_file: str, day: dt.date, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    """The fast path for a well-encoded file: polars splits blocks of whole lines."""
+    """The fast path for a well-encoded file: polars splits blocks of whole lines, and the
+    blocks are handed on in frames of ``chunk_rows`` (DuckDB writes an insert that large
+    straight to disk, even inside a transaction; smaller ones wait in memory until commit)."""
     offset = 0  # physical lines before the current block
-    pending = b""
+    pending, held, held_rows = b"", [], 0
     with path.open("rb") as f:
         while True:
             block = f.read(_BLOCK)
@@ -271,19 +303,22 @@ def _iter_clean_jsonl(path: Path, source_file: str, day: dt.date, chunk_rows: in
                     pending = data
                     continue
                 data, pending = data[:cut], data[cut:]
-            elif not data:
-                break
             else:
                 pending = b""
-            frame = _parse_lines(data)
+            frame = _parse_lines(data) if data else pl.DataFrame(schema={"record": pl.Utf8})
             if frame.height:
                 frame = frame.with_row_index("source_line", offset=offset + 1).with_columns(
                     pl.lit(None, dtype=pl.Utf8).alias("read_error")
                 )
                 offset += frame.height
                 frame = _with_lineage(frame, source_file, day).filter(pl.col("record").str.strip_chars() != "")
-                for start in range(0, frame.height, chunk_rows):
-                    yield frame.slice(start, chunk_rows)
+                held.append(frame)
+                held_rows += frame.height
+            while held_rows >= chunk_rows or (not block and held_rows):
+                merged = pl.concat(held)
+                yield merged.slice(0, chunk_rows)
+                rest = merged.slice(chunk_rows)
+                held, held_rows = ([rest] if rest.height else []), rest.height
             if not block:
                 break
 

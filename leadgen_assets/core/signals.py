@@ -15,7 +15,14 @@ import polars as pl
 
 from leadgen_assets.core import layouts
 from leadgen_assets.core import normalize as norm
-from leadgen_assets.core.parsing import Field, empty_quarantine, parse_records, reject_frame
+from leadgen_assets.core.parsing import (
+    Field,
+    empty_quarantine,
+    file_headers,
+    parse_records,
+    reject_files_missing_columns,
+    reject_frame,
+)
 
 Result = tuple[pl.DataFrame, pl.DataFrame]
 ISO = (norm.ISO_Z,)
@@ -99,7 +106,9 @@ def form_leads(raw: pl.DataFrame) -> Result:
     )
     leads = _with_email(leads).with_columns(
         (pl.col("channel") + ":" + pl.col("source_record_id")).alias("lead_id"),
-        norm.phone_e164(pl.col("phone_raw"), pl.col("country")).alias("phone_e164"),
+        norm.phone_e164(
+            pl.col("phone_raw"), pl.col("country"), default_region=norm.SOURCE_COUNTRY["form_leads"]
+        ).alias("phone_e164"),
         norm.name_key(pl.col("first_name")).alias("first_name_key"),
         norm.name_key(pl.col("last_name")).alias("last_name_key"),
         norm.company_key(pl.col("company")).alias("company_key"),
@@ -187,6 +196,11 @@ WEB_COLUMNS = (
 )
 
 
+# Sources whose transform looks at each row on its own (no rule across rows, such as a
+# duplicate id within the day): a day of them can be transformed in slices.
+ROW_LOCAL = frozenset({"web_events"})
+
+
 def web_events(raw: pl.DataFrame) -> Result:
     with duckdb.connect() as con:
         con.register("frame", raw)
@@ -237,6 +251,10 @@ def crm_accounts(raw: pl.DataFrame) -> Result:
         norm.url_domain(pl.col("website")).alias("domain"),
         norm.company_key(pl.col("name")).alias("company_key"),
         norm.country_iso2(pl.col("country")).alias("country"),
+    ).with_columns(
+        norm.region_iso(
+            pl.col("region"), pl.col("country"), default_country=norm.SOURCE_COUNTRY["crm_accounts"]
+        ).alias("region_iso"),
     )
     return ok, bad
 
@@ -244,7 +262,7 @@ def crm_accounts(raw: pl.DataFrame) -> Result:
 def crm_contacts(raw: pl.DataFrame) -> Result:
     ok, bad = parse_records(raw, "crm_contacts", CONTACT_FIELDS)
     ok = _with_email(ok).with_columns(
-        norm.phone_e164(pl.col("phone_raw"), pl.lit(None, dtype=pl.Utf8)).alias("phone_e164"),
+        norm.phone_e164(pl.col("phone_raw"), default_region=norm.SOURCE_COUNTRY["crm_contacts"]).alias("phone_e164"),
         norm.name_key(pl.col("first_name")).alias("first_name_key"),
         norm.name_key(pl.col("last_name")).alias("last_name_key"),
     )
@@ -290,7 +308,15 @@ CONSENT_TYPES = ("unsubscribe", "do_not_contact", "erasure_request")
 
 def enrichment(raw: pl.DataFrame) -> Result:
     ok, bad = parse_records(raw, "enrichment", ENRICHMENT_FIELDS)
-    return ok.with_columns(norm.url_domain(pl.col("domain")).alias("domain")), bad
+    ok = ok.with_columns(
+        norm.url_domain(pl.col("domain")).alias("domain"),
+        norm.country_iso2(pl.col("country")).alias("country"),
+    ).with_columns(
+        norm.region_iso(
+            pl.col("region"), pl.col("country"), default_country=norm.SOURCE_COUNTRY["enrichment"]
+        ).alias("region_iso"),
+    )
+    return ok, bad
 
 
 def ad_spend(raw: pl.DataFrame) -> Result:
@@ -300,7 +326,7 @@ def ad_spend(raw: pl.DataFrame) -> Result:
 def consent_events(raw: pl.DataFrame) -> Result:
     ok, bad = parse_records(raw, "consent_events", CONSENT_FIELDS)
     ok = _with_email(ok).with_columns(
-        norm.phone_e164(pl.col("phone_raw"), pl.lit(None, dtype=pl.Utf8)).alias("phone_e164"),
+        norm.phone_e164(pl.col("phone_raw"), default_region=norm.SOURCE_COUNTRY["consent_events"]).alias("phone_e164"),
         pl.col("event_type").str.to_lowercase(),
     )
     unknown = ~pl.col("event_type").is_in(CONSENT_TYPES)
@@ -320,16 +346,35 @@ def review_decisions(raw: pl.DataFrame) -> Result:
 
 def transform(source: str, raw: pl.DataFrame) -> Result:
     """Signals of one batch of a source's raw rows. Lines the reader could not read as
-    records (``read_error``) are quarantined here with the reader's reason."""
+    records (``read_error``) are quarantined here with the reader's reason, and so is every
+    row of a CSV file whose header has no column for a required field."""
     if "read_error" in raw.columns:
         unreadable = raw.filter(pl.col("read_error").is_not_null())
         raw = raw.filter(pl.col("read_error").is_null()).drop("read_error")
     else:
         unreadable = raw.clear()
+    rejected = [reject_frame(unreadable, source, pl.lit("record"), pl.col("read_error"))] if unreadable.height else []
+    if source in CSV_FIELDS:  # a file without a required column is rejected whole (form_leads: per layout)
+        raw, whole_files = reject_files_missing_columns(raw, source, CSV_FIELDS[source])
+        rejected.append(whole_files)
     ok, bad = TRANSFORMS[source](raw)
-    if unreadable.height:
-        bad = pl.concat([reject_frame(unreadable, source, pl.lit("record"), pl.col("read_error")), bad])
-    return ok, bad
+    return ok, pl.concat([*rejected, bad])
+
+
+EXTRA_SCHEMA = {"source_file": pl.Utf8, "column": pl.Utf8}
+
+
+def extra_columns(source: str, raw: pl.DataFrame) -> pl.DataFrame:
+    """(source_file, column) for every delivered CSV column that feeds no field of the
+    source. Such columns are kept (the raw table holds every column as delivered) and
+    reported here, never dropped silently. Names only: a header holds no personal data."""
+    rows: list[tuple[str, str]] = []
+    if source == "form_leads" or source in CSV_FIELDS:
+        known = {spec.key for spec in CSV_FIELDS.get(source, {}).values()} | set(UNUSED_COLUMNS.get(source, ()))
+        for file, header in file_headers(raw).items():
+            unused = layouts.map_header(header)[1] if source == "form_leads" else [c for c in header if c not in known]
+            rows += [(file, column) for column in unused]
+    return pl.DataFrame(rows, schema=EXTRA_SCHEMA, orient="row")
 
 
 TRANSFORMS = {
@@ -344,3 +389,16 @@ TRANSFORMS = {
     "consent_events": consent_events,
     "review_decisions": review_decisions,
 }
+
+# The CSV sources parsed against one fixed field list (form_leads maps each channel's layout).
+CSV_FIELDS = {
+    "crm_accounts": ACCOUNT_FIELDS,
+    "crm_contacts": CONTACT_FIELDS,
+    "crm_opportunities": OPPORTUNITY_FIELDS,
+    "crm_users": USER_FIELDS,
+    "ad_spend": AD_SPEND_FIELDS,
+    "consent_events": CONSENT_FIELDS,
+    "review_decisions": REVIEW_FIELDS,
+}
+# Documented columns that no field reads (docs/landing-zone.md): delivered as expected, not extra.
+UNUSED_COLUMNS = {"crm_users": ("Name", "Email"), "crm_opportunities": ("Name",)}

@@ -6,13 +6,18 @@
 
 It writes the landing-zone files documented in docs/landing-zone.md and ground truth
 (Parquet) for tests and benchmarks. Pure Python + numpy + polars; no Dagster.
+
+``inject(kind, landing, source, day, seed)`` breaks a delivered file the ways real
+deliveries break (``FAULTS`` lists the kinds; see ``faults.py``) and returns a ``Fault``
+describing exactly what it changed.
 """
 
 from .config import CHANNELS, PAID_CHANNELS, PRESETS, Drift, WorldConfig
+from .faults import FAULTS, Fault, inject
 from .review import simulate_review_decisions, write_review_decisions
 from .world import generate_world
 
 __all__ = [
-    "CHANNELS", "PAID_CHANNELS", "PRESETS", "Drift", "WorldConfig", "generate_world",
+    "CHANNELS", "FAULTS", "PAID_CHANNELS", "PRESETS", "Drift", "Fault", "WorldConfig", "generate_world", "inject",
     "simulate_review_decisions", "write_review_decisions",
 ]

@@ -60,6 +60,12 @@ def qualified(table: str) -> str:
     return ".".join(quote_ident(p) for p in parts)
 
 
+def staging_name(table: str) -> str:
+    """The scratch table ``Writer.staging`` uses for ``table``."""
+    schema, name = _split(table)
+    return f"_staging.{schema}__{name}"
+
+
 def _split(table: str) -> tuple[str, str]:
     parts = table.split(".")
     return (parts[0], parts[1]) if len(parts) == 2 else ("main", parts[0])
@@ -185,6 +191,10 @@ class Writer:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self._in_transaction = False
+        # Columns of tables this session has checked or created: a file of many small writes
+        # (one per delivered file) pays for the catalogue lookups once per table.
+        self._schemas: dict[str, dict[str, str]] = {}
+        self._incoming_frame: pl.DataFrame | None = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -208,6 +218,7 @@ class Writer:
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self._schemas.clear()  # a table created inside the transaction is gone again
             raise
         finally:
             self._in_transaction = False
@@ -320,7 +331,7 @@ class Writer:
         """Delete the rows whose columns all take one of the given values, e.g. the rows of
         some delivered files. Returns how many rows went. Use inside ``transaction()`` with
         the ``insert`` that replaces them."""
-        if not _table_exists(self.con, table) or not all(slice_.values()):
+        if not self.table_exists(table) or not all(slice_.values()):
             return 0
         where, params = _in_predicate(slice_)
         with self._tx():
@@ -355,11 +366,50 @@ class Writer:
                 )
         return WriteReport(table, n_in, 0, time.perf_counter() - started)
 
+    @contextlib.contextmanager
+    def staging(self, table: str) -> Iterator[str]:
+        """A scratch table for a write too large for one transaction's memory.
+
+        DuckDB holds the rows of many inserts inside one open transaction in memory until it
+        commits, whatever its memory limit. So append the rows here chunk by chunk (each
+        append commits on its own, and memory stays bounded), then move them all with
+        ``insert_from`` inside the transaction that must be atomic. The table is dropped
+        afterwards, also after a failure; one left by a killed run is replaced on next use.
+        """
+        staged = staging_name(table)
+        self.con.execute('CREATE SCHEMA IF NOT EXISTS "_staging"')
+        self.drop_table(staged)
+        try:
+            yield staged
+        finally:
+            if not self._in_transaction:
+                self.drop_table(staged)
+
+    def insert_from(self, table: str, staged: str, *, slice_: dict[str, Sequence[Any]]) -> WriteReport:
+        """Move the rows of a ``staging`` table into ``table``, with the checks of ``insert``."""
+        started = time.perf_counter()
+        if not self.table_exists(staged):  # nothing was staged
+            return WriteReport(table, 0, 0, 0.0)
+        incoming = _columns(self.con, staged)
+        where, params = _in_predicate(slice_)
+        (n_in, outside) = self.con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT coalesce({where}, false)) FROM {qualified(staged)}", params
+        ).fetchone()
+        if outside:
+            raise PartitionSliceError(
+                f"{table}: {outside} row(s) fall outside the slice being written ({', '.join(slice_)}); nothing was written."
+            )
+        with self._tx():
+            self._ensure_table(table, incoming)
+            self.con.execute(f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM {qualified(staged)}")
+        return WriteReport(table, n_in, 0, time.perf_counter() - started)
+
     def table_exists(self, table: str) -> bool:
-        return _table_exists(self.con, table)
+        return table in self._schemas or _table_exists(self.con, table)
 
     def drop_table(self, table: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {qualified(table)}")
+        self._schemas.pop(table, None)
 
     # -------------------------------------------------------------- internals
     @contextlib.contextmanager
@@ -368,9 +418,11 @@ class Writer:
         name = quote_ident(self._INCOMING)
         if isinstance(data, pl.DataFrame):
             self.con.register(self._INCOMING, data)
+            self._incoming_frame = data
             try:
                 yield
             finally:
+                self._incoming_frame = None
                 self.con.unregister(self._INCOMING)
         else:
             # Materialise the SELECT once so counting, checking and inserting see the same rows.
@@ -391,14 +443,19 @@ class Writer:
         return {r[0]: r[1] for r in rows}
 
     def _count(self, table: str) -> int:
+        if table == self._INCOMING and self._incoming_frame is not None:
+            return self._incoming_frame.height
         ident = quote_ident(table) if table == self._INCOMING else qualified(table)
         return self.con.execute(f"SELECT count(*) FROM {ident}").fetchall()[0][0]
 
     def _ensure_table(self, table: str, incoming: dict[str, str]) -> bool:
         """Create the table if missing; refuse a schema change. Returns True if created."""
         schema, _ = _split(table)
-        if _table_exists(self.con, table):
-            changes = schema_changes(_columns(self.con, table), incoming)
+        known = self._schemas.get(table)
+        if known is None and _table_exists(self.con, table):
+            known = self._schemas[table] = _columns(self.con, table)
+        if known is not None:
+            changes = schema_changes(known, incoming)
             if changes:
                 raise SchemaChangeError(
                     f"{table}: schema change refused ({'; '.join(c.describe() for c in changes)}). "
@@ -409,6 +466,7 @@ class Writer:
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
         cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in incoming.items())
         self.con.execute(f"CREATE TABLE {qualified(table)} ({cols})")
+        self._schemas[table] = dict(incoming)
         return True
 
     def _slice_predicate(

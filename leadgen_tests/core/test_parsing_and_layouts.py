@@ -103,3 +103,34 @@ def test_web_events_parse_and_reject_reasons() -> None:
         (7, "no anonymous id or user id"),
         (8, "required event_id is missing"),
     ]
+
+
+def test_a_csv_file_without_a_required_column_is_rejected_whole_and_extra_columns_are_listed() -> None:
+    header = ["Id", "Name", "Email", "Territory", "Segment", "DailyCapacity", "IsActive"]
+    good = raw([dict(zip(header, ["u1", "Ann", "a@x.io", "UK", "SMB", "20", "true"], strict=True)) | {"Desk": "3"}],
+               file="crm_users/2026-06-01/users-2026-06-01.csv")
+    lacking = raw([{k: "x" for k in header if k != "Segment"}] * 2, file="crm_users/2026-06-01/users-b.csv")
+    ok, bad = signals.transform("crm_users", pl.concat([good, lacking]))
+    assert ok["user_id"].to_list() == ["u1"]
+    assert bad.select("source_file", "source_line", "field", "reason").rows() == [
+        ("crm_users/2026-06-01/users-b.csv", line, "segment", "file has no column for required segment") for line in (2, 3)
+    ]
+    # documented columns no field reads (a rep's name and email) are not extra; "Desk" is
+    assert signals.extra_columns("crm_users", pl.concat([good, lacking])).rows() == [
+        ("crm_users/2026-06-01/users-2026-06-01.csv", "Desk")
+    ]
+    assert signals.extra_columns("web_events", good).is_empty()  # JSON lines have no header
+
+
+def test_every_drifted_channel_header_maps_what_the_original_mapped() -> None:
+    """The simulator's form_layout drift is the channels' known header variant: whatever
+    the original header fed, the drifted one feeds too, from the same column."""
+    from leadgen_assets.sim.forms import DRIFTED_LAYOUTS, LAYOUTS
+
+    for channel in layouts.CHANNELS:
+        base, _ = layouts.map_header(list(LAYOUTS[channel]))
+        drifted, _ = layouts.map_header(list(DRIFTED_LAYOUTS[channel]))
+        assert {f: LAYOUTS[channel][c] for f, c in base.items()} == {
+            f: DRIFTED_LAYOUTS[channel][c] for f, c in drifted.items() if f in base
+        }, channel
+        assert set(base) <= set(drifted), channel

@@ -9,7 +9,7 @@ import pytest
 
 import polars as pl
 
-from leadgen_assets.core.readers import delivered_files, inspect, iter_records, read_file
+from leadgen_assets.core.readers import delivered_files, read_file
 
 DAY = dt.date(2026, 6, 1)
 HEADER = "Lead ID,Submitted At,Full Name,Email\n"

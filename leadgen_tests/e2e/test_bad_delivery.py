@@ -58,6 +58,35 @@ def test_bad_rows_are_quarantined_with_file_line_and_reason(setup) -> None:
     assert meta["reject_rate"].value == 0.6
     assert meta["covers_days"].value == DAY.isoformat() and meta["days_in_run"].value == 1
     assert "ann.lee" not in str(meta) and "Bo Chan" not in str(meta)
+    assert meta["reject_reasons_by_day"].value.startswith("![chart](data:image/png;base64,")
+
+
+def test_a_backfill_records_each_days_figures_for_the_ui_to_plot(setup) -> None:
+    tmp_path, _, resources, assets, checks = setup
+    nxt = DAY + dt.timedelta(days=1)
+    folder = tmp_path / "landing" / "form_leads" / nxt.isoformat()
+    folder.mkdir(parents=True)
+    (folder / f"google_ads-{nxt}.csv").write_text(HEADER + "\n" + ROWS[0].replace("g1,", "g9,") + "\n")
+    result = dg.materialize(
+        [*assets, *checks], resources=resources, instance=dg.DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": DAY.isoformat(), "dagster/asset_partition_range_end": nxt.isoformat()},
+    )
+    observed = {
+        e.asset_observation_data.asset_observation.partition: {
+            k: v.value for k, v in e.asset_observation_data.asset_observation.metadata.items()
+        }
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION" and e.asset_key.path[0] == "signals"
+    }
+    assert observed == {
+        DAY.isoformat(): {
+            "rows_read": 5, "rows_rejected": 3, "reject_rate": 0.6,
+            "rejected: unparseable timestamp in submitted_at": 1,
+            "rejected: no valid email or phone": 1,
+            "rejected: duplicate lead id in the day's delivery": 1,
+        },
+        nxt.isoformat(): {"rows_read": 1, "rows_rejected": 0, "reject_rate": 0.0},
+    }
 
 
 def test_a_vanished_delivery_does_not_wipe_committed_rows(setup) -> None:

@@ -23,6 +23,7 @@ from leadgen_assets.core import readers
 from leadgen_assets.defs.common import LandingZoneResource, WarehouseResource
 from leadgen_assets.defs.signals.assets import signal_assets, signal_checks
 from leadgen_assets.defs.sources.assets import source_assets
+from leadgen_assets.storage import warehouse
 from leadgen_assets.storage.warehouse import Warehouse
 
 DAY = dt.date(2026, 6, 3)
@@ -174,18 +175,20 @@ def test_an_unreadable_file_fails_the_run_after_the_others_load(env: Env, monkey
 
 def test_a_large_file_is_read_in_bounded_chunks(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "CHUNK_ROWS", 100)
+    monkeypatch.setattr("leadgen_assets.defs.sources.assets.SMALL_FILE_BYTES", 0)  # every file counts as large
     env.deliver(f"google_ads-{DAY}.csv", csv_bytes(range(1050)))
     sizes: list[int] = []
-    real_insert = __import__("leadgen_assets.storage.warehouse", fromlist=["Writer"]).Writer.insert
+    real_append = warehouse.Writer.append
 
     def spy(self, table, data, **kwargs):
-        if table == "sources.form_leads":
+        if table == warehouse.staging_name("sources.form_leads"):
             sizes.append(data.height)
-        return real_insert(self, table, data, **kwargs)
+        return real_append(self, table, data, **kwargs)
 
-    monkeypatch.setattr("leadgen_assets.storage.warehouse.Writer.insert", spy)
+    monkeypatch.setattr(warehouse.Writer, "append", spy)
     env.ingest()
-    assert max(sizes) == 100 and sum(sizes) == 1050
+    assert max(sizes) == 100 and sum(sizes) == 1050  # staged chunk by chunk, then moved in one transaction
+    assert not env.store.query("SELECT * FROM information_schema.tables WHERE table_schema = '_staging'").height
     assert env.store.query("SELECT count(DISTINCT source_line) AS n FROM sources.form_leads")["n"][0] == 1050
 
 
@@ -195,20 +198,24 @@ KILL_SCRIPT = textwrap.dedent(
     import dagster as dg
     from leadgen_assets.core import readers
     from leadgen_assets.defs.common import LandingZoneResource, WarehouseResource
+    from leadgen_assets.defs.sources import assets
     from leadgen_assets.defs.sources.assets import source_assets
     from leadgen_assets.storage import warehouse
 
     readers.CHUNK_ROWS = 100
-    real_insert = warehouse.Writer.insert
+    method, nth, streaming = sys.argv[3], int(sys.argv[5]), sys.argv[6] == "stream"
+    if streaming:
+        assets.SMALL_FILE_BYTES = 0  # the file streams in chunks of 100 rows
+    real = getattr(warehouse.Writer, method)
     calls = []
 
-    def insert_then_die(self, table, data, **kwargs):
-        real_insert(self, table, data, **kwargs)
+    def then_die(self, table, data, **kwargs):
+        real(self, table, data, **kwargs)
         calls.append(1)
-        if len(calls) == int(sys.argv[3]):
-            os.kill(os.getpid(), signal.SIGKILL)  # killed mid-file, between two chunks
+        if len(calls) == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
 
-    warehouse.Writer.insert = insert_then_die
+    setattr(warehouse.Writer, method, then_die)
     asset = next(a for a in source_assets if a.key.path[1] == "form_leads")
     dg.materialize([asset], partition_key=sys.argv[4], resources={
         "warehouse": WarehouseResource(path=sys.argv[1]), "landing_zone": LandingZoneResource(path=sys.argv[2])})
@@ -216,14 +223,21 @@ KILL_SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_run_killed_mid_file_leaves_nothing_of_that_file(env: Env) -> None:
+@pytest.mark.parametrize(
+    "method, nth, mode",
+    [
+        ("append", 2, "stream"),  # a large file, killed while its chunks are staged
+        ("insert", 1, "batch"),  # small files, killed after their rows and before their ledger events
+    ],
+)
+def test_a_run_killed_mid_file_leaves_nothing_of_that_file(env: Env, method: str, nth: int, mode: str) -> None:
     env.deliver(f"google_ads-{DAY}.csv", csv_bytes(range(50)))
     env.ingest()  # committed before the crash
     env.deliver(f"meta_lead_ads-{DAY}.csv", b"id,created_time,full_name,email\n" + b"".join(
         f"m{i},2026-06-03T08:00:00+0000,Dee Ode,dee{i}@ode.io\n".encode() for i in range(350)
     ))
     proc = subprocess.run(
-        [sys.executable, "-c", KILL_SCRIPT, str(env.store.path), str(env.landing), "2", DAY.isoformat()],
+        [sys.executable, "-c", KILL_SCRIPT, str(env.store.path), str(env.landing), method, DAY.isoformat(), str(nth), mode],
         capture_output=True, env={**os.environ, "DAGSTER_HOME": str(env.root)},
     )
     assert proc.returncode == -signal.SIGKILL
@@ -232,4 +246,5 @@ def test_a_run_killed_mid_file_leaves_nothing_of_that_file(env: Env) -> None:
     assert env.ingest().success  # the rerun loads the file once
     assert len(env.raw_ids()) == 400
     assert env.ledger()["status"].to_list() == ["loaded", "loaded"]
+    assert not env.store.query("SELECT * FROM information_schema.tables WHERE table_schema = '_staging'").height
     assert env.store.row_count("signals.form_leads") == 400

@@ -1,11 +1,14 @@
 """signals: typed, validated, normalised rows; every rejected row goes to quarantine."""
 
+import contextlib
+
 import dagster as dg
 import polars as pl
 
-from leadgen_assets.core import contracts, health, ledger
+from leadgen_assets.core import charts, contracts, health, ledger
 from leadgen_assets.core import signals as transforms
 from leadgen_assets.defs.common import (
+    BATCH_ROWS,
     WarehouseResource,
     day_batches,
     health_check,
@@ -18,7 +21,7 @@ from leadgen_assets.defs.common import (
     write_metadata,
 )
 from leadgen_assets.defs.sources.assets import SOURCES
-from leadgen_assets.storage.warehouse import Writer, qualified
+from leadgen_assets.storage.warehouse import WriteReport, Writer, qualified, staging_name
 
 QUARANTINE = "signals.quarantine"
 
@@ -36,23 +39,72 @@ DESCRIPTIONS = {
 }
 
 
-def _record_outcome(w: Writer, source: str, accepted: pl.DataFrame, rejected: pl.DataFrame) -> None:
-    """Accepted and rejected rows per file, into the ingestion ledger's latest load of it."""
+def _file_counts(accepted: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat([
+        accepted.group_by("source_file").agg(pl.len().cast(pl.Int64).alias("accepted"), pl.lit(0, pl.Int64).alias("rejected")),
+        rejected.group_by("source_file").agg(pl.lit(0, pl.Int64).alias("accepted"), pl.len().cast(pl.Int64).alias("rejected")),
+    ])
+
+
+def _record_outcome(w: Writer, source: str, counts: pl.DataFrame) -> None:
+    """Accepted and rejected rows per file (``_file_counts`` of every slice of a batch), into
+    the ingestion ledger's latest load of each file."""
     if not w.table_exists(ledger.TABLE):
         return
-    outcome = (
-        pl.concat([
-            accepted.select("source_file", pl.lit(1).alias("accepted"), pl.lit(0).alias("rejected")),
-            rejected.select("source_file", pl.lit(0).alias("accepted"), pl.lit(1).alias("rejected")),
-        ])
-        .group_by("source_file")
-        .agg(pl.col("accepted").sum().cast(pl.Int64), pl.col("rejected").sum().cast(pl.Int64))
-    )
+    outcome = counts.group_by("source_file").agg(pl.col("accepted").sum(), pl.col("rejected").sum())
     w.con.register("__file_outcome", outcome)
     try:
         w.con.execute(ledger.RECORD_OUTCOME_SQL, {"source": source})
     finally:
         w.con.unregister("__file_outcome")
+
+
+# A run of one day carries its figures in its materialisation metadata. A backfill's
+# metadata sums its days, so a backfill of up to this many days also records one
+# observation per day (each is a write to the Dagster instance, about 15 ms); longer
+# backfills rely on the chart, which always shows every day.
+OBSERVED_DAYS_MAX = 31
+
+
+def _observe_days(
+    context: dg.AssetExecutionContext, source: str, day_reads: list[pl.DataFrame], reasons: list[pl.DataFrame]
+) -> str | None:
+    """Per delivery day of a backfill: an observation with rows read, rejected, the reject
+    rate and the rows per reject reason (numbers the UI plots across partitions). Returns a
+    chart of rejects by reason and day for the run's metadata (None when nothing was
+    rejected)."""
+    if not day_reads:
+        return None
+    reads = pl.concat(day_reads).group_by("delivery_date").agg(pl.col("read").sum())
+    rejects = (
+        pl.concat(reasons).with_columns(charts.reason_label(pl.col("reason")).alias("reason"))
+        .group_by("delivery_date", "reason").agg(pl.col("len").sum().alias("rows"))
+        if reasons else pl.DataFrame(schema={"delivery_date": pl.Date, "reason": pl.Utf8, "rows": pl.UInt32})
+    )
+    by_day = rejects.group_by("delivery_date").agg(pl.col("rows").sum().alias("rejected"))
+    days = reads.join(by_day, on="delivery_date", how="left").fill_null(0).sort("delivery_date")
+    for day, n_read, n_rejected in days.iter_rows() if 1 < days.height <= OBSERVED_DAYS_MAX else ():
+        per_reason = {
+            f"rejected: {reason}": int(rows)
+            for reason, rows in rejects.filter(pl.col("delivery_date") == day).select("reason", "rows").iter_rows()
+        }
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=context.asset_key,
+                partition=day.isoformat(),
+                metadata={
+                    "rows_read": int(n_read),
+                    "rows_rejected": int(n_rejected),
+                    "reject_rate": round(n_rejected / n_read, 5) if n_read else 0.0,
+                    **per_reason,
+                },
+            )
+        )
+    return charts.stacked_bars(
+        rejects.with_columns(pl.col("delivery_date").cast(pl.Utf8)),
+        x="delivery_date", series="reason", value="rows",
+        title=f"signals/{source}: rejected rows per delivery day, by reason", ylabel="rows rejected",
+    )
 
 
 def build_signal_asset(source: str) -> dg.AssetsDefinition:
@@ -79,52 +131,81 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
     def _signal(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.store()
         days = partition_days(context)
-        reports, read, rejected_total, reasons, done = [], 0, 0, [], 0
+        reports, read, rejected_total, reasons, day_reads, done = [], 0, 0, [], [], 0
         contract_failures: list[pl.DataFrame] = []
         storm_flags: list[pl.DataFrame] = []
         extras: list[pl.DataFrame] = []  # delivered columns no field reads: kept in sources, listed here
         contract_rejects = 0
         with store.writer() as w:
+            for table in (f"signals.{source}", QUARANTINE):  # left by a run killed while staging
+                w.drop_table(staging_name(table))
             sizes = rows_per_day(w.con, f"sources.{source}", days)
             for batch in day_batches(days, sizes):
-                raw = w.con.sql(
-                    f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN ? AND ? "
-                    "ORDER BY source_file, source_line",
-                    params=[batch[0], batch[-1]],
-                ).pl()
-                accepted, rejected = transforms.transform(source, raw)
-                extras.append(transforms.extra_columns(source, raw))
-                # The contract is the write gate: breaking rows go to quarantine, not the table.
-                accepted, broke_contract, contract = contracts.enforce(source, accepted)
-                rejected = pl.concat([rejected, broke_contract])
-                contract_failures.append(contract.failures)
-                contract_rejects += broke_contract.height
-                storm_flags.append(health.file_flags(source, accepted))
-                if accepted.height + rejected.height != raw.height:
-                    raise RuntimeError(
-                        f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
-                        f"accepted + {rejected.height} rejected; nothing was written. This is a bug in "
-                        f"leadgen_assets/core/signals.py ({source}); please report it with this message."
-                    )
-                # An empty day is refused unless the raw day is empty too: the sources layer
-                # only empties a day on an explicit `allow_empty` (see core/ledger.py).
-                reports.append(
-                    w.write_partitions(
-                        f"signals.{source}", accepted, partition_col="delivery_date", keys=batch,
-                        allow_empty=raw.is_empty(),
-                    )
-                )
-                w.write_partitions(
-                    QUARANTINE, rejected, partition_col="delivery_date", keys=batch,
-                    scope={"source": source}, allow_empty=True,
-                )
-                _record_outcome(w, source, accepted, rejected)
-                read += raw.height
-                rejected_total += rejected.height
-                if rejected.height:
-                    reasons.append(rejected.group_by("field", "reason").len())
+                # A day larger than a batch is cut into slices when each row is transformed on
+                # its own (web events); the slices are written in one transaction.
+                n_rows = sum(sizes.get(d, 0) for d in batch)
+                slices = -(-n_rows // BATCH_ROWS) if n_rows > BATCH_ROWS and source in transforms.ROW_LOCAL else 1
+                outcome, watched, batch_accepted = [], [], 0
+                with contextlib.ExitStack() as stack:
+                    if slices > 1:  # slices are staged, then moved in place in one transaction
+                        staged = stack.enter_context(w.staging(f"signals.{source}"))
+                        staged_rejects = stack.enter_context(w.staging(QUARANTINE))
+                    for k in range(slices):
+                        raw = w.con.sql(
+                            f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN $first AND $last "
+                            + ("AND hash(source_file, source_line) % $slices = $k " if slices > 1 else "")
+                            + "ORDER BY source_file, source_line",
+                            params={"first": batch[0], "last": batch[-1]} | ({"slices": slices, "k": k} if slices > 1 else {}),
+                        ).pl()
+                        accepted, rejected = transforms.transform(source, raw)
+                        extras.append(transforms.extra_columns(source, raw))
+                        # The contract is the write gate: breaking rows go to quarantine, not the table.
+                        accepted, broke_contract, contract = contracts.enforce(source, accepted)
+                        rejected = pl.concat([rejected, broke_contract])
+                        contract_failures.append(contract.failures)
+                        contract_rejects += broke_contract.height
+                        if accepted.height + rejected.height != raw.height:
+                            raise RuntimeError(
+                                f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
+                                f"accepted + {rejected.height} rejected; nothing was written. This is a bug in "
+                                f"leadgen_assets/core/signals.py ({source}); please report it with this message."
+                            )
+                        outcome.append(_file_counts(accepted, rejected))
+                        if slices == 1:
+                            with w.transaction():
+                                # An empty day is refused unless the raw day is empty too: the sources
+                                # layer only empties a day on an explicit `allow_empty` (core/ledger.py).
+                                reports.append(w.write_partitions(
+                                    f"signals.{source}", accepted, partition_col="delivery_date", keys=batch,
+                                    allow_empty=raw.is_empty(),
+                                ))
+                                w.write_partitions(
+                                    QUARANTINE, rejected, partition_col="delivery_date", keys=batch,
+                                    scope={"source": source}, allow_empty=True,
+                                )
+                                _record_outcome(w, source, outcome[0])
+                        else:
+                            w.append(staged, accepted)
+                            w.append(staged_rejects, rejected)
+                        watched.append(accepted.select("source_file", *health.flag_columns(source, accepted)))
+                        batch_accepted += accepted.height
+                        read += raw.height
+                        rejected_total += rejected.height
+                        day_reads.append(raw.group_by("delivery_date").agg(pl.len().alias("read")))
+                        if rejected.height:
+                            reasons.append(rejected.group_by("delivery_date", "field", "reason").len())
+                    if slices > 1:
+                        with w.transaction():
+                            replaced = w.delete_in(f"signals.{source}", {"delivery_date": batch})
+                            w.delete_in(QUARANTINE, {"delivery_date": batch, "source": [source]})
+                            moved = w.insert_from(f"signals.{source}", staged, slice_={"delivery_date": batch})
+                            reports.append(WriteReport(moved.table, moved.rows_written, replaced, moved.seconds))
+                            w.insert_from(QUARANTINE, staged_rejects, slice_={"delivery_date": batch, "source": [source]})
+                            _record_outcome(w, source, pl.concat(outcome))
+                storm_flags.append(health.file_flags(source, pl.concat(watched)))
                 done += len(batch)
-                log_batch(context, batch, accepted.height, done, len(days))
+                log_batch(context, batch, batch_accepted, done, len(days))
+        chart = _observe_days(context, source, day_reads, reasons)
         reason_table = (
             pl.concat(reasons).group_by("field", "reason").agg(pl.col("len").sum().alias("rows")).sort("rows", descending=True)
             if reasons
@@ -164,6 +245,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                     markdown_table(pl.concat([pl.DataFrame(schema=transforms.EXTRA_SCHEMA), *extras]).unique(maintain_order=True))
                 ),
                 reject_reasons=dg.MetadataValue.md(markdown_table(reason_table)),
+                reject_reasons_by_day=dg.MetadataValue.md(chart or "No rows were rejected."),
             )
         )
 

@@ -27,7 +27,7 @@ from leadgen_assets.defs.common import (
     partition_days,
     write_metadata,
 )
-from leadgen_assets.storage.warehouse import Warehouse, WriteReport, Writer, qualified
+from leadgen_assets.storage.warehouse import Warehouse, WriteReport, Writer, qualified, staging_name
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class SourceSpec:
     name: str
     fmt: str  # "csv" or "jsonl"
     description: str
+    snapshot: bool = False  # every delivery is the whole state; identical days are not duplicates
 
 
 # Every source delivers daily. A feed that has not landed for 26 hours is a warning in the
@@ -47,7 +48,7 @@ SOURCES = (
     SourceSpec("crm_accounts", "csv", "CRM account export: companies already known to sales, with their owner."),
     SourceSpec("crm_contacts", "csv", "CRM contact export: people already known to sales."),
     SourceSpec("crm_opportunities", "csv", "CRM opportunity export: stage, won/lost and dates. These are the labels."),
-    SourceSpec("crm_users", "csv", "CRM users: the reps, with territory, segment, daily capacity and active flag."),
+    SourceSpec("crm_users", "csv", "CRM users: the reps, with territory, segment, daily capacity and active flag; a full snapshot every day.", snapshot=True),
     SourceSpec("enrichment", "jsonl", "Third-party firmographics by company domain; partial coverage, values can conflict."),
     SourceSpec("ad_spend", "csv", "Ad spend by channel, campaign and day."),
     SourceSpec("consent_events", "csv", "Unsubscribe, do-not-contact and erasure requests."),
@@ -56,7 +57,8 @@ SOURCES = (
 
 
 class IngestConfig(dg.Config):
-    """Run config of a source asset (the Launchpad's config editor, or `leadgen run --reread`)."""
+    """Run config of a source asset (the Launchpad's config editor, or `leadgen run --reread
+    --allow-empty`)."""
 
     reread: bool = False
     """Read again files already loaded (after a reader fix); their rows are replaced."""
@@ -64,63 +66,145 @@ class IngestConfig(dg.Config):
     """Accept a re-delivery with no records in place of a file that had rows."""
 
 
+# A file up to this size is read whole and written with the run's other small files, one
+# transaction per batch of up to BATCH_BYTES; a larger file streams through a staging table
+# and moves into place in its own transaction (Writer.staging).
+SMALL_FILE_BYTES = 256 * 2**20
+BATCH_BYTES = 256 * 2**20
+# What reading a file can raise; only the class is recorded, since messages can quote content.
+READ_ERRORS = (OSError, UnicodeError, ValueError, pl.exceptions.PolarsError)
+
+
 class _EmptyRedelivery(Exception):
     pass
 
 
-def _ingest_file(
-    w: Writer, spec: SourceSpec, state: ledger.LedgerState, path: Path, rel: str, day: dt.date,
-    config: IngestConfig, run_id: str,
-) -> dict | None:
-    """Reconcile one delivered file with the ledger; returns the recorded event, or None for
-    a file already loaded as it is."""
-    table = f"sources.{spec.name}"
-    facts = inspect(path)
-    plan = state.plan(rel, facts.sha256, facts.size_bytes, reread=config.reread, allow_empty=config.allow_empty)
-    if plan.action == "skip":
-        return None
-    common = dict(source=spec.name, day=day, source_file=rel, sha256=facts.sha256, size_bytes=facts.size_bytes,
-                  encoding=facts.encoding, run_id=run_id)
-    file_slice = {"delivery_date": [day], "source_file": [rel]}
-    if plan.action == "duplicate":
-        with w.transaction():
-            removed = w.delete_in(table, file_slice) if plan.was_active else 0
-            event = state.record(ledger.event(
-                **common, status="duplicate", active_sha256=None, detail=f"same bytes as {plan.duplicate_of}",
-                rows_removed=removed,
-            ))
-            w.append(ledger.TABLE, ledger.frame([event]))
+class _Ingestion:
+    """Reconciles one source's delivered files with the ingestion ledger.
+
+    Each file's rows and its ledger event land in the same transaction. Small files are
+    read first and written in batches (a transaction costs milliseconds, and a day can
+    bring dozens of files); a read that fails therefore never touches the warehouse.
+    """
+
+    def __init__(self, w: Writer, spec: SourceSpec, state: ledger.LedgerState, config: IngestConfig, run_id: str):
+        self.w, self.spec, self.state, self.config, self.run_id = w, spec, state, config, run_id
+        self.table = f"sources.{spec.name}"
+        self.pending: list[tuple[dict, pl.DataFrame | None, bool]] = []  # (event, rows, rows to replace)
+        self.pending_bytes = 0
+
+    def file(self, path: Path, rel: str, day: dt.date) -> dict | None:
+        """Plan, read and queue (or stream) one file; returns its event, or None when the
+        file is already loaded as it is."""
+        facts = inspect(path)
+        cfg = self.config
+        plan = self.state.plan(
+            rel, facts.sha256, facts.size_bytes, reread=cfg.reread, allow_empty=cfg.allow_empty, snapshot=self.spec.snapshot
+        )
+        if plan.action == "skip":
+            return None
+        previous = self.state.files.get(rel)
+        kept = previous.active_sha256 if previous else None
+        common = dict(source=self.spec.name, day=day, source_file=rel, sha256=facts.sha256,
+                      size_bytes=facts.size_bytes, encoding=facts.encoding, run_id=self.run_id)
+        if plan.action == "duplicate":
+            return self._queue(ledger.event(**common, status="duplicate", active_sha256=None,
+                                            detail=f"same bytes as {plan.duplicate_of}"), None, plan.was_active)
+        if facts.size_bytes > SMALL_FILE_BYTES:
+            self.flush()
+            return self._stream(path, rel, day, facts, plan, common, kept)
+        try:
+            frames = list(iter_records(path, rel, day, self.spec.fmt, facts))
+        except READ_ERRORS as exc:
+            return self._queue(ledger.event(**common, status="failed", active_sha256=kept, detail=_failed(exc)), None, False)
+        rows = pl.concat(frames) if frames else pl.DataFrame(schema=RAW_SCHEMA)
+        if rows.is_empty() and plan.was_active and previous.rows_read and not cfg.allow_empty:
+            return self._queue(ledger.event(**common, status="refused_empty", active_sha256=kept,
+                                            detail=_refused(previous.rows_read)), None, False)
+        event = ledger.event(**common, status=plan.status, active_sha256=facts.sha256, rows_read=rows.height,
+                             rows_unreadable=rows["read_error"].is_not_null().sum())
+        self._queue(event, rows, plan.was_active)
+        self.pending_bytes += facts.size_bytes
+        if self.pending_bytes >= BATCH_BYTES:
+            self.flush()
         return event
-    previous = state.files.get(rel)
-    try:
-        with w.transaction():
-            removed = w.delete_in(table, file_slice) if plan.was_active else 0
-            read = unreadable = 0
-            for chunk in iter_records(path, rel, day, spec.fmt, facts):
-                w.insert(table, chunk, slice_=file_slice)
-                read += chunk.height
-                unreadable += chunk["read_error"].is_not_null().sum()
-            if read == 0 and removed and not config.allow_empty:
-                raise _EmptyRedelivery(removed)
-            event = state.record(ledger.event(
-                **common, status=plan.status, active_sha256=facts.sha256, rows_read=read,
-                rows_unreadable=unreadable, rows_removed=removed,
-            ))
-            w.append(ledger.TABLE, ledger.frame([event]))
+
+    def _queue(self, event: dict, rows: pl.DataFrame | None, replaces: bool) -> dict:
+        event = self.state.record(event)
+        self.pending.append((event, rows, replaces))
         return event
-    except _EmptyRedelivery as refused:
-        detail = (f"no records; the {refused.args[0]} row(s) of the earlier version are kept. "
-                  "Rerun with config allow_empty: true to accept the empty file")
-        status = "refused_empty"
-    except (OSError, UnicodeError, ValueError, pl.exceptions.PolarsError) as exc:
-        # The exception's own text can quote file content: only its class is recorded.
-        detail = f"could not be read ({type(exc).__name__}); nothing of it was loaded"
-        status = "failed"
-    event = state.record(ledger.event(
-        **common, status=status, active_sha256=previous.active_sha256 if previous else None, detail=detail,
-    ))
-    w.append(ledger.TABLE, ledger.frame([event]))
-    return event
+
+    def flush(self) -> None:
+        """Write the queued files and their events in one transaction."""
+        if not self.pending:
+            return
+        with self.w.transaction():
+            for event, _, replaces in self.pending:
+                if replaces:
+                    event["rows_removed"] = self.w.delete_in(self.table, _file_slice(event))
+            frames = [rows for _, rows, _ in self.pending if rows is not None and rows.height]
+            if frames:
+                events = [e for e, rows, _ in self.pending if rows is not None]
+                self.w.insert(self.table, pl.concat(frames), slice_={
+                    "delivery_date": sorted({e["delivery_date"] for e in events}),
+                    "source_file": [e["source_file"] for e in events],
+                })
+            self.w.append(ledger.TABLE, ledger.frame([e for e, _, _ in self.pending]))
+        self.pending, self.pending_bytes = [], 0
+
+    def _stream(self, path: Path, rel: str, day: dt.date, facts, plan: ledger.Plan, common: dict, kept: str | None) -> dict:
+        """A large file: staged chunk by chunk as it is read (memory stays bounded), then
+        moved into the table with its ledger event in one transaction."""
+        file_slice = {"delivery_date": [day], "source_file": [rel]}
+        previous = self.state.files.get(rel)
+        try:
+            with self.w.staging(self.table) as staged:
+                read = unreadable = 0
+                for chunk in iter_records(path, rel, day, self.spec.fmt, facts):
+                    self.w.append(staged, chunk)
+                    read += chunk.height
+                    unreadable += chunk["read_error"].is_not_null().sum()
+                if read == 0 and plan.was_active and previous.rows_read and not self.config.allow_empty:
+                    raise _EmptyRedelivery(previous.rows_read)
+                with self.w.transaction():
+                    removed = self.w.delete_in(self.table, file_slice) if plan.was_active else 0
+                    self.w.insert_from(self.table, staged, slice_=file_slice)
+                    event = self.state.record(ledger.event(
+                        **common, status=plan.status, active_sha256=facts.sha256, rows_read=read,
+                        rows_unreadable=unreadable, rows_removed=removed,
+                    ))
+                    self.w.append(ledger.TABLE, ledger.frame([event]))
+            return event
+        except _EmptyRedelivery as refused:
+            event = ledger.event(**common, status="refused_empty", active_sha256=kept, detail=_refused(refused.args[0]))
+        except READ_ERRORS as exc:
+            event = ledger.event(**common, status="failed", active_sha256=kept, detail=_failed(exc))
+        event = self.state.record(event)
+        self.w.append(ledger.TABLE, ledger.frame([event]))
+        return event
+
+
+def _file_slice(event: dict) -> dict[str, list]:
+    return {"delivery_date": [event["delivery_date"]], "source_file": [event["source_file"]]}
+
+
+def _failed(exc: BaseException) -> str:
+    return f"could not be read ({type(exc).__name__}); nothing of it was loaded"
+
+
+def _refused(rows: int) -> str:
+    return (f"no records; the {rows} row(s) of the earlier version are kept. "
+            "Rerun with config allow_empty: true to accept the empty file")
+
+
+def _log_progress(
+    context: dg.AssetExecutionContext, first: dt.date, last: dt.date, events: list[dict], done: int, total: int
+) -> None:
+    counts = pl.Series([e["status"] for e in events], dtype=pl.Utf8).value_counts(sort=True)
+    summary = ", ".join(f"{n} {status}" for status, n in counts.iter_rows()) or "nothing new"
+    rows = sum(e["rows_read"] for e in events)
+    span = str(first) if first == last else f"{first}..{last}"
+    context.log.info(f"{span}: {summary}; {rows} row(s) read  [{done}/{total} days]")
 
 
 def _ledger_state(w: Writer, source: str) -> ledger.LedgerState:
@@ -188,21 +272,23 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         seen = 0
         started = time.perf_counter()
         with store.writer() as w:
+            w.drop_table(staging_name(table))  # left by a run killed while staging a large file
             state = _ledger_state(w, spec.name)
+            ingestion = _Ingestion(w, spec, state, config, context.run.run_id)
+            # About ten progress lines per run: each log line is an event in the Dagster instance.
+            every, since, span_start = max(1, len(days) // 10), 0, days[0]
             for n, day in enumerate(days, 1):
                 paths = delivered_files(landing, spec.name, day)
                 names = [str(p.relative_to(landing)) for p in paths]
-                day_events = [
-                    e for p, rel in zip(paths, names, strict=True)
-                    if (e := _ingest_file(w, spec, state, p, rel, day, config, context.run.run_id)) is not None
+                events += [
+                    e for p, rel in zip(paths, names, strict=True) if (e := ingestion.file(p, rel, day)) is not None
                 ]
                 vanished += sorted(set(state.active_files(f"{spec.name}/{day.isoformat()}/")) - set(names))
                 seen += len(paths)
-                events += day_events
-                if day_events or len(days) == 1:
-                    counts = pl.Series([e["status"] for e in day_events]).value_counts() if day_events else None
-                    summary = ", ".join(f"{c} {s}" for s, c in counts.iter_rows()) if counts is not None else "nothing new"
-                    context.log.info(f"{day}: {len(paths)} file(s): {summary}  [{n}/{len(days)} days]")
+                if n % every == 0 or n == len(days):
+                    ingestion.flush()
+                    _log_progress(context, span_start, day, events[since:], n, len(days))
+                    since, span_start = len(events), day + dt.timedelta(days=1)
             if not w.table_exists(table):  # a source that has delivered nothing yet still has its table
                 w.insert(table, pl.DataFrame(schema=RAW_SCHEMA), slice_={})
         current = _current_files(store, spec.name, days)
