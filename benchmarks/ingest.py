@@ -116,9 +116,9 @@ def big_file_run(root: Path, landing: Path, size_mb: int) -> None:
                     break
     env = {**os.environ, "LEADGEN_LANDING_DIR": str(big_landing), "LEADGEN_WAREHOUSE": str(root / f"big-{size_mb}.duckdb")}
     code = (
-        "import datetime as dt, resource; from benchmarks.ingest import ingest; "
+        "import datetime as dt; from benchmarks.common import peak_rss_mb; from benchmarks.ingest import ingest; "
         f"wall, _ = ingest(dt.date.fromisoformat('{day}'), dt.date.fromisoformat('{day}'), ['web_events']); "
-        "print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)"
+        "print(wall, peak_rss_mb())"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout.split()
     wall, peak = float(out[-2]), float(out[-1])

@@ -47,24 +47,30 @@ def _severity(share: float, thresholds: tuple[float, float]) -> str | None:
     return "failure" if share >= fail else "warning" if share >= warn else None
 
 
-def flag_columns(source: str, accepted: pl.DataFrame) -> list[str]:
-    """The columns of ``accepted`` that ``file_flags`` looks at (besides ``source_file``)."""
-    fields = (*WATCHED_FIELDS.get(source, ()), *REPEAT_FIELDS.get(source, ()))
-    return [f for f in dict.fromkeys(fields) if f in accepted.columns]
-
-
-def file_flags(source: str, accepted: pl.DataFrame) -> pl.DataFrame:
-    """NULL and placeholder storms in each file of ``accepted`` (typed signals rows)."""
-    flags: list[tuple] = []
+def file_counts(source: str, accepted: pl.DataFrame) -> pl.DataFrame:
+    """Per file of ``accepted`` (typed signals rows): its rows, the empty values of each
+    watched field and the count of each repeat field's most repeated value. The first two
+    add up across slices of a file; the repeat counts do not, so a source with repeat fields
+    must be counted whole (see core/signals.py, ROW_LOCAL)."""
     watched = [f for f in WATCHED_FIELDS.get(source, ()) if f in accepted.columns]
     repeated = [f for f in REPEAT_FIELDS.get(source, ()) if f in accepted.columns]
-    if accepted.is_empty() or not (watched or repeated):
-        return pl.DataFrame(schema=FLAG_SCHEMA)
-    per_file = accepted.group_by("source_file").agg(
+    return accepted.group_by("source_file").agg(
         pl.len().alias("rows"),
         *[pl.col(f).null_count().alias(f"null:{f}") for f in watched],
         *[pl.col(f).drop_nulls().value_counts(sort=True).first().struct.field("count").alias(f"top:{f}") for f in repeated],
     )
+
+
+def file_flags(source: str, counts: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
+    """NULL and placeholder storms per file, from ``file_counts`` (of a whole batch, or of
+    the slices of one, which are added up)."""
+    parts = [c for c in (counts if isinstance(counts, list) else [counts]) if not c.is_empty()]
+    if not parts:
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    per_file = pl.concat(parts, how="diagonal").group_by("source_file").agg(pl.all().sum())
+    watched = [c.split(":", 1)[1] for c in per_file.columns if c.startswith("null:")]
+    repeated = [c.split(":", 1)[1] for c in per_file.columns if c.startswith("top:")]
+    flags: list[tuple] = []
     for row in per_file.filter(pl.col("rows") >= MIN_ROWS).sort("source_file").iter_rows(named=True):
         n = row["rows"]
         for f in watched:

@@ -187,7 +187,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                         else:
                             w.append(staged, accepted)
                             w.append(staged_rejects, rejected)
-                        watched.append(accepted.select("source_file", *health.flag_columns(source, accepted)))
+                        watched.append(health.file_counts(source, accepted))
                         batch_accepted += accepted.height
                         read += raw.height
                         rejected_total += rejected.height
@@ -202,7 +202,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                             reports.append(WriteReport(moved.table, moved.rows_written, replaced, moved.seconds))
                             w.insert_from(QUARANTINE, staged_rejects, slice_={"delivery_date": batch, "source": [source]})
                             _record_outcome(w, source, pl.concat(outcome))
-                storm_flags.append(health.file_flags(source, pl.concat(watched)))
+                storm_flags.append(health.file_flags(source, watched))
                 done += len(batch)
                 log_batch(context, batch, batch_accepted, done, len(days))
         chart = _observe_days(context, source, day_reads, reasons)
