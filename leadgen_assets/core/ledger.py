@@ -51,11 +51,19 @@ SCHEMA = {
 STATUSES = ("loaded", "replaced", "reloaded", "duplicate", "refused_empty", "failed")
 LOADING = ("loaded", "replaced", "reloaded")
 
-# The latest event of every file of a source: its current state.
+# The latest event of every file of a source, its current state, with ``active_rows``: the
+# rows of the version that stands for the file (from its latest load).
 LATEST_SQL = """
-SELECT * FROM "sources"."ingestion_ledger"
-WHERE source = $source
-QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY event_seq DESC) = 1
+SELECT * EXCLUDE (newest) FROM (
+    SELECT *,
+        last_value(CASE WHEN status IN ('loaded', 'replaced', 'reloaded') THEN rows_read END IGNORE NULLS)
+            OVER (PARTITION BY source_file ORDER BY event_seq
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS active_rows,
+        row_number() OVER (PARTITION BY source_file ORDER BY event_seq DESC) AS newest
+    FROM "sources"."ingestion_ledger"
+    WHERE source = $source
+)
+WHERE newest = 1
 """
 
 
@@ -64,7 +72,7 @@ class FileState:
     sha256: str  # the content last seen under this name
     status: str
     active_sha256: str | None
-    rows_read: int = 0  # records of the last version read
+    active_rows: int = 0  # records of the version that stands for the file (0 when none does)
 
 
 @dataclass
@@ -87,7 +95,10 @@ class LedgerState:
     @classmethod
     def from_latest(cls, latest: pl.DataFrame, next_seq: int) -> LedgerState:
         files = {
-            row["source_file"]: FileState(row["content_sha256"], row["status"], row["active_sha256"], row["rows_read"])
+            row["source_file"]: FileState(
+                row["content_sha256"], row["status"], row["active_sha256"],
+                (row["active_rows"] or 0) if row["active_sha256"] else 0,
+            )
             for row in latest.iter_rows(named=True)
         }
         return cls(files, next_seq)
@@ -97,7 +108,7 @@ class LedgerState:
         for name, state in self.files.items():
             if (
                 name != other_than and name.startswith(within) and state.active_sha256 == sha256
-                and state.status in LOADING and state.rows_read > 0
+                and state.status in LOADING and state.active_rows > 0
             ):
                 return name
         return None
@@ -125,8 +136,13 @@ class LedgerState:
         """Give ``event`` its sequence number and make it the file's state."""
         event = {**event, "event_seq": self.next_seq}
         self.next_seq += 1
+        before = self.files.get(event["source_file"])
+        if event["status"] in LOADING:
+            active_rows = event["rows_read"]
+        else:  # a refused or failed version keeps the one before it; a duplicate stands for nothing
+            active_rows = before.active_rows if before and event["active_sha256"] else 0
         self.files[event["source_file"]] = FileState(
-            event["content_sha256"], event["status"], event["active_sha256"], event["rows_read"]
+            event["content_sha256"], event["status"], event["active_sha256"], active_rows
         )
         return event
 

@@ -146,6 +146,10 @@ def test_an_empty_redelivery_keeps_the_rows_until_it_is_accepted(env: Env) -> No
     assert "refused_empty" in health_of(result).metadata["flags"].value
     env.ingest()  # seen again: still refused, not recorded twice
     assert env.ledger().height == 2
+    path.write_text(HEADER + "\n")  # and then a header and nothing else: still no records
+    env.ingest()
+    assert env.raw_ids() == ["g0", "g1", "g2", "g3"]
+    assert env.ledger()["status"].to_list() == ["loaded", "refused_empty", "refused_empty"]
     env.ingest(config={"allow_empty": True})  # the day really is empty now
     assert env.raw_ids() == [] and env.ledger()["status"].to_list()[-1] == "replaced"
 
@@ -248,3 +252,23 @@ def test_a_run_killed_mid_file_leaves_nothing_of_that_file(env: Env, method: str
     assert env.ledger()["status"].to_list() == ["loaded", "loaded"]
     assert not env.store.query("SELECT * FROM information_schema.tables WHERE table_schema = '_staging'").height
     assert env.store.row_count("signals.form_leads") == 400
+
+
+def test_a_file_gone_between_listing_and_reading_fails_alone(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    env.deliver(f"google_ads-{DAY}.csv", csv_bytes(range(2)))
+    gone = env.deliver(f"meta_lead_ads-{DAY}.csv", b"id,created_time,full_name,email\nm1,2026-06-03T08:00:00+0000,Dee Ode,dee@ode.io\n")
+    real = readers.inspect
+
+    def vanishing(path):
+        if path == gone:
+            raise FileNotFoundError("moved away by the export job")
+        return real(path)
+
+    monkeypatch.setattr("leadgen_assets.defs.sources.assets.inspect", vanishing)
+    result = env.ingest(raise_on_error=False)
+    assert not result.success and env.raw_ids() == ["g0", "g1"]
+    assert env.ledger().select("source_file", "status", "detail").rows()[-1] == (
+        f"form_leads/{DAY}/meta_lead_ads-{DAY}.csv", "failed", "could not be read (FileNotFoundError); nothing of it was loaded"
+    )
+    monkeypatch.setattr("leadgen_assets.defs.sources.assets.inspect", real)
+    assert env.ingest().success and env.raw_ids() == ["g0", "g1", "m1"]

@@ -96,7 +96,15 @@ class _Ingestion:
     def file(self, path: Path, rel: str, day: dt.date) -> dict | None:
         """Plan, read and queue (or stream) one file; returns its event, or None when the
         file is already loaded as it is."""
-        facts = inspect(path)
+        try:
+            facts = inspect(path)
+        except READ_ERRORS as exc:  # gone or unreadable since the folder was listed
+            previous = self.state.files.get(rel)
+            return self._queue(ledger.event(
+                source=self.spec.name, day=day, source_file=rel, sha256="", size_bytes=0, encoding=None,
+                run_id=self.run_id, status="failed", active_sha256=previous.active_sha256 if previous else None,
+                detail=_failed(exc),
+            ), None, False)
         cfg = self.config
         plan = self.state.plan(
             rel, facts.sha256, facts.size_bytes, reread=cfg.reread, allow_empty=cfg.allow_empty, snapshot=self.spec.snapshot
@@ -118,9 +126,9 @@ class _Ingestion:
         except READ_ERRORS as exc:
             return self._queue(ledger.event(**common, status="failed", active_sha256=kept, detail=_failed(exc)), None, False)
         rows = pl.concat(frames) if frames else pl.DataFrame(schema=RAW_SCHEMA)
-        if rows.is_empty() and plan.was_active and previous.rows_read and not cfg.allow_empty:
+        if rows.is_empty() and plan.was_active and previous.active_rows and not cfg.allow_empty:
             return self._queue(ledger.event(**common, status="refused_empty", active_sha256=kept,
-                                            detail=_refused(previous.rows_read)), None, False)
+                                            detail=_refused(previous.active_rows)), None, False)
         event = ledger.event(**common, status=plan.status, active_sha256=facts.sha256, rows_read=rows.height,
                              rows_unreadable=rows["read_error"].is_not_null().sum())
         self._queue(event, rows, plan.was_active)
@@ -164,8 +172,8 @@ class _Ingestion:
                     self.w.append(staged, chunk)
                     read += chunk.height
                     unreadable += chunk["read_error"].is_not_null().sum()
-                if read == 0 and plan.was_active and previous.rows_read and not self.config.allow_empty:
-                    raise _EmptyRedelivery(previous.rows_read)
+                if read == 0 and plan.was_active and previous.active_rows and not self.config.allow_empty:
+                    raise _EmptyRedelivery(previous.active_rows)
                 with self.w.transaction():
                     removed = self.w.delete_in(self.table, file_slice) if plan.was_active else 0
                     self.w.insert_from(self.table, staged, slice_=file_slice)
