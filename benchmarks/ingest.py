@@ -41,12 +41,12 @@ def bare_read(landing: Path, db_path: Path) -> tuple[float, int]:
         if spec.fmt == "jsonl":
             table = quote_ident(spec.name)
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_json(?, format = 'newline_delimited')", [files])
-            rows += con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            rows += con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             continue
         for i, path in enumerate(files):
             table = quote_ident(f"{spec.name}_{i}")
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [path])
-            rows += con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            rows += con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     con.close()
     return time.perf_counter() - started, rows
 

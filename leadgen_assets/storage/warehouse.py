@@ -335,7 +335,7 @@ class Writer:
             return 0
         where, params = _in_predicate(slice_)
         with self._tx():
-            (n,) = self.con.execute(f"SELECT count(*) FROM {qualified(table)} WHERE {where}", params).fetchone()
+            (n,) = self.con.execute(f"SELECT count(*) FROM {qualified(table)} WHERE {where}", params).fetchall()[0]
             self.con.execute(f"DELETE FROM {qualified(table)} WHERE {where}", params)
         return n
 
@@ -353,7 +353,7 @@ class Writer:
             where, params = _in_predicate(slice_)
             (outside,) = self.con.execute(
                 f"SELECT count(*) FROM {quote_ident(self._INCOMING)} WHERE NOT coalesce({where}, false)", params
-            ).fetchone()
+            ).fetchall()[0]
             if outside:
                 raise PartitionSliceError(
                     f"{table}: {outside} row(s) fall outside the slice being written "
@@ -394,7 +394,7 @@ class Writer:
         where, params = _in_predicate(slice_)
         (n_in, outside) = self.con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE NOT coalesce({where}, false)) FROM {qualified(staged)}", params
-        ).fetchone()
+        ).fetchall()[0]
         if outside:
             raise PartitionSliceError(
                 f"{table}: {outside} row(s) fall outside the slice being written ({', '.join(slice_)}); nothing was written."

@@ -217,3 +217,23 @@ def test_sigkill_mid_overwrite_keeps_previous_rows(wh: Warehouse, tmp_path: Path
     assert after.equals(before)
     assert len(rows(wh, D2)) == 10
 
+
+
+def test_staged_rows_move_in_one_transaction_and_the_connection_stays_usable(wh: Warehouse) -> None:
+    with wh.writer() as w:
+        w.write_partitions("signals.leads", day_frame(D1, 3), partition_col="delivery_date", keys=[D1])
+        with w.staging("signals.leads") as staged:
+            for start in (10, 20, 30):  # chunk by chunk, each append its own commit
+                w.append(staged, day_frame(D2, 5, start))
+            with w.transaction():
+                assert w.delete_in("signals.leads", {"delivery_date": [D2]}) == 0
+                report = w.insert_from("signals.leads", staged, slice_={"delivery_date": [D2]})
+        assert report.rows_written == 15
+        # every write leaves the connection ready for a query (duckdb 2 refuses one while a
+        # fetched result is unfinished)
+        assert w.con.sql("SELECT count(*) FROM signals.leads").fetchall() == [(18,)]
+        assert not w.table_exists(staged)
+        with w.staging("signals.leads") as staged, pytest.raises(PartitionSliceError):
+            w.append(staged, day_frame(D1, 1, 99))
+            w.insert_from("signals.leads", staged, slice_={"delivery_date": [D2]})
+    assert rows(wh, D1).height == 3 and rows(wh, D2).height == 15

@@ -219,7 +219,7 @@ def _ledger_state(w: Writer, source: str) -> ledger.LedgerState:
     if not w.table_exists(ledger.TABLE):
         return ledger.LedgerState()
     latest = w.con.sql(ledger.LATEST_SQL, params={"source": source}).pl()
-    (next_seq,) = w.con.execute(f"SELECT coalesce(max(event_seq), 0) + 1 FROM {qualified(ledger.TABLE)}").fetchone()
+    (next_seq,) = w.con.execute(f"SELECT coalesce(max(event_seq), 0) + 1 FROM {qualified(ledger.TABLE)}").fetchall()[0]
     return ledger.LedgerState.from_latest(latest, next_seq)
 
 
@@ -317,7 +317,7 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with store.reader() as con:
             (rows_now,) = con.execute(
                 f"SELECT count(*) FROM {qualified(table)} WHERE delivery_date BETWEEN ? AND ?", [days[0], days[-1]]
-            ).fetchone()
+            ).fetchall()[0]
         return dg.MaterializeResult(
             check_results=[health_check(key, _delivery_flags(current, vanished))],
             metadata=write_metadata(
