@@ -96,3 +96,11 @@ def test_a_single_byte_export_is_converted_not_rejected(tmp_path: Path) -> None:
     # no UTF-8 beyond ASCII anywhere and a byte that is not UTF-8: a Latin-1 export
     frame, _, _ = read(land(tmp_path, "google_ads-2026-06-01.csv", (HEADER + "1,2026-06-01,Ren\xe9e,r@e.fr\n").encode("latin-1")))
     assert frame["read_error"].to_list() == [None] and json.loads(frame["record"][0])["Full Name"] == "Renée"
+
+
+def test_utf16_without_a_bom_is_recognised_and_a_broken_sequence_rejects_its_line(tmp_path: Path) -> None:
+    text = HEADER + "1,2026-06-01 10:00:00,José Núñez,j@n.es\n"
+    data = text.encode("utf-16-le") + "2,2026-06-01,Bad,b@n.es\n".encode("utf-16-le")[:-2] + b"\x00\xd8\n\x00"  # a lone surrogate
+    frame, _, _ = read(land(tmp_path, "google_ads-2026-06-01.csv", data))
+    assert frame.select("source_line", "read_error").rows() == [(2, None), (3, "not valid UTF-16")]
+    assert json.loads(frame["record"][0])["Full Name"] == "José Núñez"
