@@ -373,7 +373,7 @@ def resolve(frame: pl.DataFrame, mapping: dict[str, str], id_column: str | None 
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    return pl.from_arrow(con.execute(sql, params or []).to_arrow_table())
+    return con.sql(sql, params=params or []).pl()
 
 
 def _links(con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, config: Config) -> tuple[pl.DataFrame, dict]:

@@ -1,6 +1,7 @@
 """signals: typed, validated, normalised rows; every rejected row goes to quarantine."""
 
 import contextlib
+from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
@@ -37,6 +38,41 @@ DESCRIPTIONS = {
     "consent_events": "Consent events with the email match key and E.164 phone they refer to.",
     "review_decisions": "Reviewers' verdicts on queued leads, typed.",
 }
+
+
+def _read_raw(w: Writer, source: str, batch: list, slices: int, k: int) -> pl.DataFrame:
+    """The raw rows of the batch's days, or of slice ``k`` of ``slices`` (by a hash of file and line)."""
+    sql = f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN $first AND $last "
+    params = {"first": batch[0], "last": batch[-1]}
+    if slices > 1:
+        sql += "AND hash(source_file, source_line) % $slices = $k "
+        params |= {"slices": slices, "k": k}
+    return w.con.sql(sql + "ORDER BY source_file, source_line", params=params).pl()
+
+
+@dataclass
+class _ContractOutcome:
+    failures: pl.DataFrame  # column, check, rows
+    rows_quarantined: int
+
+
+def _transform(
+    source: str, raw: pl.DataFrame, batch: list
+) -> tuple[pl.DataFrame, pl.DataFrame, _ContractOutcome, pl.DataFrame]:
+    """Accepted and rejected rows of ``raw``, what the contract made of them, and the
+    delivered columns no field reads. The contract is the write gate: rows that break it
+    join the rejects, never the table."""
+    accepted, rejected = transforms.transform(source, raw)
+    accepted, broke_contract, contract = contracts.enforce(source, accepted)
+    rejected = pl.concat([rejected, broke_contract])
+    if accepted.height + rejected.height != raw.height:
+        raise RuntimeError(
+            f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
+            f"accepted + {rejected.height} rejected; nothing was written. This is a bug in "
+            f"leadgen_assets/core/signals.py ({source}); please report it with this message."
+        )
+    outcome = _ContractOutcome(contract.failures, broke_contract.height)
+    return accepted, rejected, outcome, transforms.extra_columns(source, raw)
 
 
 def _file_counts(accepted: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
@@ -151,25 +187,11 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                         staged = stack.enter_context(w.staging(f"signals.{source}"))
                         staged_rejects = stack.enter_context(w.staging(QUARANTINE))
                     for k in range(slices):
-                        raw = w.con.sql(
-                            f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN $first AND $last "
-                            + ("AND hash(source_file, source_line) % $slices = $k " if slices > 1 else "")
-                            + "ORDER BY source_file, source_line",
-                            params={"first": batch[0], "last": batch[-1]} | ({"slices": slices, "k": k} if slices > 1 else {}),
-                        ).pl()
-                        accepted, rejected = transforms.transform(source, raw)
-                        extras.append(transforms.extra_columns(source, raw))
-                        # The contract is the write gate: breaking rows go to quarantine, not the table.
-                        accepted, broke_contract, contract = contracts.enforce(source, accepted)
-                        rejected = pl.concat([rejected, broke_contract])
+                        raw = _read_raw(w, source, batch, slices, k)
+                        accepted, rejected, contract, extra = _transform(source, raw, batch)
+                        extras.append(extra)
                         contract_failures.append(contract.failures)
-                        contract_rejects += broke_contract.height
-                        if accepted.height + rejected.height != raw.height:
-                            raise RuntimeError(
-                                f"signals/{source} {batch[0]}..{batch[-1]}: {raw.height} rows read but {accepted.height} "
-                                f"accepted + {rejected.height} rejected; nothing was written. This is a bug in "
-                                f"leadgen_assets/core/signals.py ({source}); please report it with this message."
-                            )
+                        contract_rejects += contract.rows_quarantined
                         outcome.append(_file_counts(accepted, rejected))
                         if slices == 1:
                             with w.transaction():
