@@ -6,6 +6,9 @@ Rules it enforces (see docs/architecture.md, "Storage"):
 
 * Every write is one transaction: BEGIN, delete the slice, ``INSERT ... BY NAME``, COMMIT.
   A write that fails or is killed leaves the previous rows exactly as they were.
+  ``Writer.transaction()`` groups several writes (a file's rows and its ledger event) into
+  one; ``Writer.staging()`` takes rows too many for one transaction's memory and moves
+  them in with one statement.
 * Columns are matched by name, never by position.
 * A schema change is refused before anything is touched, with an error that names the
   table, the column and the change.
