@@ -75,6 +75,13 @@ def _transform(
     return accepted, rejected, outcome, transforms.extra_columns(source, raw)
 
 
+def _detached(summary: pl.DataFrame) -> pl.DataFrame:
+    """A small summary kept across batches, copied out of the frame it was computed from.
+    A polars string column can be views into the source frame's buffers, so a group-by key
+    such as ``source_file`` would otherwise keep a whole slice of raw text alive."""
+    return pl.DataFrame(summary.to_dict(as_series=False), schema=summary.schema)
+
+
 def _file_counts(accepted: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([
         accepted.group_by("source_file").agg(pl.len().cast(pl.Int64).alias("accepted"), pl.lit(0, pl.Int64).alias("rejected")),
@@ -192,7 +199,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                         extras.append(extra)
                         contract_failures.append(contract.failures)
                         contract_rejects += contract.rows_quarantined
-                        outcome.append(_file_counts(accepted, rejected))
+                        outcome.append(_detached(_file_counts(accepted, rejected)))
                         if slices == 1:
                             with w.transaction():
                                 # An empty day is refused unless the raw day is empty too: the sources
@@ -209,13 +216,13 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                         else:
                             w.append(staged, accepted)
                             w.append(staged_rejects, rejected)
-                        watched.append(health.file_counts(source, accepted))
+                        watched.append(_detached(health.file_counts(source, accepted)))
                         batch_accepted += accepted.height
                         read += raw.height
                         rejected_total += rejected.height
                         day_reads.append(raw.group_by("delivery_date").agg(pl.len().alias("read")))
                         if rejected.height:
-                            reasons.append(rejected.group_by("delivery_date", "field", "reason").len())
+                            reasons.append(_detached(rejected.group_by("delivery_date", "field", "reason").len()))
                     if slices > 1:
                         with w.transaction():
                             replaced = w.delete_in(f"signals.{source}", {"delivery_date": batch})
