@@ -245,18 +245,21 @@ USER_FIELDS = {
 }
 
 
+def _with_geography(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+    """ISO country, and the ISO 3166-2 region of the delivered region (the source's default
+    country where the row names none)."""
+    return frame.with_columns(norm.country_iso2(pl.col("country")).alias("country")).with_columns(
+        norm.region_iso(pl.col("region"), pl.col("country"), default_country=norm.SOURCE_COUNTRY[source]).alias("region_iso"),
+    )
+
+
 def crm_accounts(raw: pl.DataFrame) -> Result:
     ok, bad = parse_records(raw, "crm_accounts", ACCOUNT_FIELDS)
     ok = ok.with_columns(
         norm.url_domain(pl.col("website")).alias("domain"),
         norm.company_key(pl.col("name")).alias("company_key"),
-        norm.country_iso2(pl.col("country")).alias("country"),
-    ).with_columns(
-        norm.region_iso(
-            pl.col("region"), pl.col("country"), default_country=norm.SOURCE_COUNTRY["crm_accounts"]
-        ).alias("region_iso"),
     )
-    return ok, bad
+    return _with_geography(ok, "crm_accounts"), bad
 
 
 def crm_contacts(raw: pl.DataFrame) -> Result:
@@ -308,15 +311,8 @@ CONSENT_TYPES = ("unsubscribe", "do_not_contact", "erasure_request")
 
 def enrichment(raw: pl.DataFrame) -> Result:
     ok, bad = parse_records(raw, "enrichment", ENRICHMENT_FIELDS)
-    ok = ok.with_columns(
-        norm.url_domain(pl.col("domain")).alias("domain"),
-        norm.country_iso2(pl.col("country")).alias("country"),
-    ).with_columns(
-        norm.region_iso(
-            pl.col("region"), pl.col("country"), default_country=norm.SOURCE_COUNTRY["enrichment"]
-        ).alias("region_iso"),
-    )
-    return ok, bad
+    ok = ok.with_columns(norm.url_domain(pl.col("domain")).alias("domain"))
+    return _with_geography(ok, "enrichment"), bad
 
 
 def ad_spend(raw: pl.DataFrame) -> Result:
