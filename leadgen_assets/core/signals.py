@@ -152,14 +152,16 @@ WEB_EVENT_STRUCTURE = (
     '"traits": {"email": "VARCHAR"}}'
 )
 WEB_EVENTS_SQL = """
-WITH checked AS (
-    -- valid JSON that starts with "{" is an object
-    SELECT *, coalesce(json_valid(record) AND starts_with(ltrim(record), '{'), false) AS is_object FROM frame
+WITH parsed AS (
+    -- one parse: text that is not JSON gives NULL (try), and a JSON object starts with "{"
+    SELECT delivery_date, source_file, source_line,
+           CASE WHEN starts_with(ltrim(record), '{') THEN try(from_json(record, $structure)) END AS parsed_doc
+    FROM frame
 ),
 j AS (
-    SELECT delivery_date, source_file, source_line, is_object,
-           from_json(CASE WHEN is_object THEN record ELSE '{}' END, $structure) AS doc
-    FROM checked
+    SELECT delivery_date, source_file, source_line, parsed_doc IS NOT NULL AS is_object,
+           coalesce(parsed_doc, from_json('{}', $structure)) AS doc
+    FROM parsed
 ),
 v AS (
     SELECT delivery_date, source_file, source_line, is_object,

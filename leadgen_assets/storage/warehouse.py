@@ -186,6 +186,13 @@ def schema_changes(existing: dict[str, str], incoming: dict[str, str]) -> list[S
     return changes
 
 
+# Columns that hold delivered text verbatim (the raw layer's ``record``) are stored with
+# ZSTD: they are written once and read in bulk by the signals layer. Measured on a day of
+# web events, ZSTD wrote them in half the time of DuckDB's default (dictionary/FSST
+# analysis at checkpoint) and in a third of the space, for about 15% slower reads.
+COLUMN_COMPRESSION = {"record": "zstd"}
+
+
 class Writer:
     """Write operations on an open read-write connection."""
 
@@ -467,7 +474,10 @@ class Writer:
                 )
             return False
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
-        cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in incoming.items())
+        cols = ", ".join(
+            f"{quote_ident(c)} {t}" + (f" USING COMPRESSION {COLUMN_COMPRESSION[c]}" if c in COLUMN_COMPRESSION else "")
+            for c, t in incoming.items()
+        )
         self.con.execute(f"CREATE TABLE {qualified(table)} ({cols})")
         self._schemas[table] = dict(incoming)
         return True

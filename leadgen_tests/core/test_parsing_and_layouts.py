@@ -88,6 +88,8 @@ def test_web_events_parse_and_reject_reasons() -> None:
             {"messageId": "m3", "type": "page", "anonymousId": "v-2", "timestamp": "2026-06-01 10:00:00"},
             {"messageId": "m4", "type": "page", "timestamp": "2026-06-01T10:00:00Z"},
             {"type": "page", "anonymousId": "v-3", "timestamp": "2026-06-01T10:00:00Z"},
+            '{"messageId": "m5", "type": "page", "anonymousId": "v-4"',  # an object cut off mid-line
+            '{"messageId": "m6"} trailing',
         ],
         file="web_events/2026-06-01/events-2026-06-01-000.jsonl",
     )
@@ -102,6 +104,8 @@ def test_web_events_parse_and_reject_reasons() -> None:
         (6, "unparseable timestamp in event_at"),
         (7, "no anonymous id or user id"),
         (8, "required event_id is missing"),
+        (9, "not a JSON object"),
+        (10, "not a JSON object"),
     ]
 
 

@@ -104,3 +104,22 @@ def test_utf16_without_a_bom_is_recognised_and_a_broken_sequence_rejects_its_lin
     frame, _, _ = read(land(tmp_path, "google_ads-2026-06-01.csv", data))
     assert frame.select("source_line", "read_error").rows() == [(2, None), (3, "not valid UTF-16")]
     assert json.loads(frame["record"][0])["Full Name"] == "José Núñez"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (b"ab\xc3\xa9cdef\n", "utf-8"),  # a two-byte character split across blocks
+        # a lead byte followed by a plain ASCII block: that block must not be skipped, or the
+        # continuation byte after it would complete the character
+        (b"ab\xc3def\xa9\n", "cp1252"),
+        (b"abcdefgh\n", "utf-8"),
+    ],
+)
+def test_utf8_is_checked_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, encoding: str) -> None:
+    from leadgen_assets.core import readers
+
+    monkeypatch.setattr(readers, "_BLOCK", 3)  # blocks: b"ab\xc3", then the rest in threes
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    assert readers.inspect(path).encoding == encoding

@@ -237,3 +237,15 @@ def test_staged_rows_move_in_one_transaction_and_the_connection_stays_usable(wh:
             w.append(staged, day_frame(D1, 1, 99))
             w.insert_from("signals.leads", staged, slice_={"delivery_date": [D2]})
     assert rows(wh, D1).height == 3 and rows(wh, D2).height == 15
+
+
+def test_delivered_text_is_stored_with_zstd(wh: Warehouse) -> None:
+    raw = pl.DataFrame({"delivery_date": [D1] * 3000, "record": [f'{{"n": {i}, "pad": "{"x" * 40}"}}' for i in range(3000)]})
+    with wh.writer() as w:
+        w.write_partitions("sources.raw", raw, partition_col="delivery_date", keys=[D1])
+        w.con.execute("CHECKPOINT")
+        used = dict(w.con.execute(
+            "SELECT column_name, list(DISTINCT compression) FROM pragma_storage_info('sources.raw') GROUP BY ALL"
+        ).fetchall())
+    assert "ZSTD" in used["record"]
+    assert wh.query("SELECT record FROM sources.raw WHERE delivery_date = ?", [D1])["record"].to_list() == raw["record"].to_list()

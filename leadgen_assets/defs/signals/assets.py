@@ -47,7 +47,9 @@ def _read_raw(w: Writer, source: str, batch: list, slices: int, k: int) -> pl.Da
     if slices > 1:
         sql += "AND hash(source_file, source_line) % $slices = $k "
         params |= {"slices": slices, "k": k}
-    return w.con.sql(sql + "ORDER BY source_file, source_line", params=params).pl()
+    if source not in transforms.ROW_LOCAL:  # rules across rows see them in delivered order
+        sql += "ORDER BY source_file, source_line"
+    return w.con.sql(sql, params=params).pl()
 
 
 @dataclass
