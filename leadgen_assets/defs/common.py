@@ -86,6 +86,9 @@ def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
 # Days are written in batches of up to this many rows: one transaction per batch, so the
 # per-write overhead is paid per batch and not per day, and memory stays bounded.
 BATCH_ROWS = 1_000_000
+# A batch bigger than BATCH_ROWS whose rows are transformed one by one (web events) is cut
+# into slices of this many rows; the slice, not the day, bounds the step's memory.
+SLICE_ROWS = 500_000
 
 
 def day_batches(days: Sequence[dt.date], rows_per_day: dict[dt.date, int], limit: int = BATCH_ROWS) -> list[list[dt.date]]:

@@ -10,6 +10,7 @@ from leadgen_assets.core import charts, contracts, health, ledger
 from leadgen_assets.core import signals as transforms
 from leadgen_assets.defs.common import (
     BATCH_ROWS,
+    SLICE_ROWS,
     WarehouseResource,
     day_batches,
     health_check,
@@ -40,16 +41,40 @@ DESCRIPTIONS = {
 }
 
 
-def _read_raw(w: Writer, source: str, batch: list, slices: int, k: int) -> pl.DataFrame:
-    """The raw rows of the batch's days, or of slice ``k`` of ``slices`` (by a hash of file and line)."""
+def _read_raw(w: Writer, source: str, batch: list, lines: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The raw rows of the batch's days, or of one slice of them: ``lines`` holds the slice's
+    line ranges per file (``source_file``, ``first``, ``last``; see ``_slices``)."""
     sql = f"SELECT * FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN $first AND $last "
-    params = {"first": batch[0], "last": batch[-1]}
-    if slices > 1:
-        sql += "AND hash(source_file, source_line) % $slices = $k "
-        params |= {"slices": slices, "k": k}
+    params: dict = {"first": batch[0], "last": batch[-1]}
+    if lines is not None:
+        ranges = []
+        for i, (source_file, first, last) in enumerate(lines.select("source_file", "first", "last").iter_rows()):
+            ranges.append(f"(source_file = $f{i} AND source_line BETWEEN $a{i} AND $b{i})")
+            params |= {f"f{i}": source_file, f"a{i}": first, f"b{i}": last}
+        sql += f"AND ({' OR '.join(ranges)}) "
     if source not in transforms.ROW_LOCAL:  # rules across rows see them in delivered order
         sql += "ORDER BY source_file, source_line"
     return w.con.sql(sql, params=params).pl()
+
+
+def _slices(w: Writer, source: str, batch: list, rows: int) -> list[pl.DataFrame]:
+    """A batch too big to transform at once, cut into slices of at most SLICE_ROWS rows, each
+    given as line ranges per file. A file's rows are stored in line order, so DuckDB reads
+    only the row groups of a range: every slice costs its own size, not the whole batch."""
+    if rows <= BATCH_ROWS or source not in transforms.ROW_LOCAL:
+        return []
+    size = min(SLICE_ROWS, BATCH_ROWS)
+    lines = w.con.sql(
+        f"SELECT source_file, source_line FROM {qualified('sources.' + source)} "
+        "WHERE delivery_date BETWEEN $first AND $last ORDER BY source_file, source_line",
+        params={"first": batch[0], "last": batch[-1]},
+    ).pl()
+    ranges = (
+        lines.with_row_index("n")
+        .group_by((pl.col("n") // size).alias("slice"), "source_file", maintain_order=True)
+        .agg(pl.col("source_line").min().alias("first"), pl.col("source_line").max().alias("last"))
+    )
+    return [part.drop("slice") for part in ranges.partition_by("slice", maintain_order=True)]
 
 
 @dataclass
@@ -188,21 +213,20 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
             for batch in day_batches(days, sizes):
                 # A day larger than a batch is cut into slices when each row is transformed on
                 # its own (web events); the slices are written in one transaction.
-                n_rows = sum(sizes.get(d, 0) for d in batch)
-                slices = -(-n_rows // BATCH_ROWS) if n_rows > BATCH_ROWS and source in transforms.ROW_LOCAL else 1
+                slices = _slices(w, source, batch, sum(sizes.get(d, 0) for d in batch))
                 outcome, watched, batch_accepted = [], [], 0
                 with contextlib.ExitStack() as stack:
-                    if slices > 1:  # slices are staged, then moved in place in one transaction
+                    if slices:  # slices are staged, then moved in place in one transaction
                         staged = stack.enter_context(w.staging(f"signals.{source}"))
                         staged_rejects = stack.enter_context(w.staging(QUARANTINE))
-                    for k in range(slices):
-                        raw = _read_raw(w, source, batch, slices, k)
+                    for lines in slices or [None]:
+                        raw = _read_raw(w, source, batch, lines)
                         accepted, rejected, contract, extra = _transform(source, raw, batch)
                         extras.append(extra)
                         contract_failures.append(contract.failures)
                         contract_rejects += contract.rows_quarantined
                         outcome.append(_detached(_file_counts(accepted, rejected)))
-                        if slices == 1:
+                        if not slices:
                             with w.transaction():
                                 # An empty day is refused unless the raw day is empty too: the sources
                                 # layer only empties a day on an explicit `allow_empty` (core/ledger.py).
@@ -225,7 +249,7 @@ def build_signal_asset(source: str) -> dg.AssetsDefinition:
                         day_reads.append(raw.group_by("delivery_date").agg(pl.len().alias("read")))
                         if rejected.height:
                             reasons.append(_detached(rejected.group_by("delivery_date", "field", "reason").len()))
-                    if slices > 1:
+                    if slices:
                         with w.transaction():
                             replaced = w.delete_in(f"signals.{source}", {"delivery_date": batch})
                             w.delete_in(QUARANTINE, {"delivery_date": batch, "source": [source]})
