@@ -64,16 +64,18 @@ def _slices(w: Writer, source: str, batch: list, rows: int) -> list[pl.DataFrame
     if rows <= BATCH_ROWS or source not in transforms.ROW_LOCAL:
         return []
     size = min(SLICE_ROWS, BATCH_ROWS)
-    lines = w.con.sql(
-        f"SELECT source_file, source_line FROM {qualified('sources.' + source)} "
-        "WHERE delivery_date BETWEEN $first AND $last ORDER BY source_file, source_line",
-        params={"first": batch[0], "last": batch[-1]},
+    ranges = w.con.sql(
+        f"""
+        WITH numbered AS (
+            SELECT source_file, source_line,
+                   (row_number() OVER (ORDER BY source_file, source_line) - 1) // $size AS slice
+            FROM {qualified('sources.' + source)} WHERE delivery_date BETWEEN $first AND $last
+        )
+        SELECT slice, source_file, min(source_line) AS first, max(source_line) AS last
+        FROM numbered GROUP BY ALL ORDER BY slice, source_file
+        """,
+        params={"first": batch[0], "last": batch[-1], "size": size},
     ).pl()
-    ranges = (
-        lines.with_row_index("n")
-        .group_by((pl.col("n") // size).alias("slice"), "source_file", maintain_order=True)
-        .agg(pl.col("source_line").min().alias("first"), pl.col("source_line").max().alias("last"))
-    )
     return [part.drop("slice") for part in ranges.partition_by("slice", maintain_order=True)]
 
 
