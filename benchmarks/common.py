@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -12,17 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. On Linux from VmHWM, which starts afresh in a new
-    program; ``ru_maxrss`` carries a forking parent's peak into its child."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from leadgen_assets.core.procstats import peak_rss_mb  # noqa: F401 (the benchmarks' import)
 
 
 @contextlib.contextmanager

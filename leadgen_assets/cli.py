@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from leadgen_assets import settings
+from leadgen_assets.cli_resolve import register as register_resolve_commands
 
 app = typer.Typer(help="leadgen: an auditable lead-generation pipeline on Dagster and DuckDB.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="Inspect or repair the DuckDB warehouse.", no_args_is_help=True)
@@ -361,6 +362,9 @@ def audit_verify() -> None:
         return
     console.print(f"[red]Audit log broken at entry {broken}[/] after {checked:,} good entries: it was changed after it was written.")
     raise typer.Exit(code=1)
+
+
+register_resolve_commands(app)  # leadgen resolve, leadgen resolve-eval
 
 
 def main() -> None:
