@@ -12,6 +12,16 @@ P/R/F1, B-cubed, the blocking reduction ratio, the resolver's seconds per stage 
 median of ``--repeat`` runs), loading apart, and peak RSS: of loading, and of the resolver
 alone (the count is reset after loading, on Linux).
 
+``--incremental N`` times ``resolve_increment`` instead: the first ``--max-records`` records
+in delivery order are resolved with ``resolve`` and stored as ``existing`` (``prepare_for_store``,
+person id = cluster id, first seen = the person's earliest delivery day); the next N records
+are the new day. Prints the increment's wall (min and median of ``--repeat``), its peak RSS,
+and pairwise P/R/F1 of the final clustering (existing persons after the merges + the
+increment) against the truth on those records, beside a full ``resolve`` of all of them:
+
+    .venv/bin/python -m benchmarks.resolve --world /work/bench/large --max-records 1000000 \
+        --incremental 10000 --repeat 3
+
 ``--splink`` also runs Splink (DuckDB backend) on the same records in a child process of an
 interpreter that has it (``benchmarks/splink_runner.py``; Splink is not a dependency of
 leadgen), and prints its figures beside ours.
@@ -158,6 +168,74 @@ def _side_by_side(ours: dict, splink: dict) -> str:
     return "\n".join(lines)
 
 
+def final_clusters(existing: pl.DataFrame, inc: R.Increment) -> pl.DataFrame:
+    """record_id, cluster of every record after an increment: existing records keep their
+    person unless it was absorbed by a merge; new records take their person, or their new
+    cluster's id."""
+    absorbed = dict(inc.merges.select("absorbed_person_id", "into_person_id").iter_rows())
+    old = existing.select("record_id", pl.col("person_id").replace(absorbed).alias("cluster"))
+    new = inc.assignments.select("record_id", pl.coalesce("person_id", pl.lit("new:") + pl.col("cluster_id")).alias("cluster"))
+    return pl.concat([old, new])
+
+
+def run_incremental(recs: pl.DataFrame, history: int, n: int, mapping: dict[str, str], config: R.Config,
+                    repeat: int) -> dict:
+    ordered = recs.sort("day", "record_key")
+    hist, day = ordered.head(history), ordered.slice(history, n)
+    both = ordered.head(history + n)
+    t = time.perf_counter()
+    res = R.resolve(hist, mapping, id_column="record_key", config=config)
+    t_hist = time.perf_counter() - t
+    t = time.perf_counter()
+    people = hist.select(pl.col("record_key").alias("record_id"), "day").join(
+        res.clusters.rename({"cluster_id": "person_id"}), on="record_id")
+    first_seen = people.group_by("person_id").agg(pl.col("day").min().str.to_datetime("%Y-%m-%d").alias("person_first_seen"))
+    existing = (R.prepare_for_store(hist, mapping, "record_key", config)
+                .join(people.select("record_id", "person_id"), on="record_id")
+                .join(first_seen, on="person_id"))
+    t_store = time.perf_counter() - t
+    del people, first_seen
+    reset = _reset_peak_rss()
+    runs, inc = [], None
+    for _ in range(repeat):
+        t, cpu = time.perf_counter(), time.process_time()
+        inc = R.resolve_increment(existing, day, mapping, "record_key", config=config)
+        runs.append({"wall": time.perf_counter() - t, "cpu": time.process_time() - cpu, **inc.stats})
+    rss = round(peak_rss_mb(), 1)
+    walls = sorted(r["wall"] for r in runs)
+    final = final_clusters(existing, inc)
+    truth = both.select(pl.col("record_key").alias("record_id"), "true_person_id")
+    final = final.join(truth, on="record_id", how="left")
+    ours = R.evaluate(final["cluster"], final["true_person_id"])
+    t = time.perf_counter()
+    full = R.resolve(both, mapping, id_column="record_key", config=config)
+    t_full = time.perf_counter() - t
+    full_scores = R.evaluate(full.clusters["cluster_id"], both["true_person_id"])
+    agree = final.join(full.clusters.rename({"cluster_id": "full"}), on="record_id")
+    keys = ("pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_f1")
+    out = {
+        "history_records": hist.height, "new_records": day.height,
+        "history_days": [hist["day"].min(), hist["day"].max()], "new_days": [day["day"].min(), day["day"].max()],
+        "seconds_resolve_history": round(t_hist, 2), "seconds_store_history": round(t_store, 2),
+        "increment_wall_min": round(walls[0], 3), "increment_wall_median": round(statistics.median(walls), 3),
+        "increment_runs_wall": [round(w, 3) for w in walls],
+        "increment_cpu_seconds_median": round(statistics.median(r["cpu"] for r in runs), 2),
+        **{f"increment_{k}_median": round(statistics.median(r[k] for r in runs), 3)
+           for k in runs[0] if k.startswith("seconds_")},
+        ("increment_peak_rss_mb" if reset else "process_peak_rss_mb"): rss,
+        "increment_stats": {k: v for k, v in inc.stats.items() if not k.startswith("seconds")},
+        "incremental": {k: ours[k] for k in keys},
+        "full_resolve": {k: full_scores[k] for k in keys},
+        "seconds_full_resolve": round(t_full, 2),
+        "incremental_vs_full": {k: v for k, v in R.evaluate(agree["cluster"], agree["full"]).items() if k in keys},
+    }
+    lines = [f"{'':24s} {'incremental':>12s} {'full resolve':>12s}"]
+    lines += [f"{k:24s} {ours[k]:12.5f} {full_scores[k]:12.5f}" for k in keys]
+    lines.append(f"{'wall s':24s} {statistics.median(walls):12.2f} {t_full:12.2f}   (increment: median of {repeat}, min {walls[0]:.2f}; full: one run)")
+    out["table"] = lines
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--world", type=Path, required=True)
@@ -166,6 +244,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--max-records", type=int, default=None,
                     help="resolve only the first N records in delivery order (e.g. 1000000 of the large world)")
     ap.add_argument("--repeat", type=int, default=1, help="resolver runs to time (min and median reported)")
+    ap.add_argument("--incremental", type=int, default=None,
+                    help="time resolve_increment of the N records after the first --max-records instead")
     ap.add_argument("--splink", action="store_true", help="also run Splink on the same records (needs --splink-python)")
     ap.add_argument("--splink-python", default=None, help="an interpreter that has splink, duckdb and polars")
     ap.add_argument("--splink-threshold", type=float, default=None, help="Splink's match probability threshold")
@@ -176,6 +256,19 @@ def main(argv: list[str] | None = None) -> dict:
         from leadgen_assets.sim import WorldConfig, generate_world
         generate_world(WorldConfig.preset(args.preset, seed=7), args.world / "landing", args.world / "truth")
     t0 = time.perf_counter()
+    if args.incremental:
+        if args.max_records is None:
+            ap.error("--incremental needs --max-records (the history)")
+        recs = load_records(args.world)
+        rss_load = peak_rss_mb()
+        mapping = {r: r for r in R.ROLES if r in recs.columns}
+        out = run_incremental(recs, args.max_records, args.incremental, mapping, R.Config(threshold=args.threshold),
+                              max(1, args.repeat))
+        out.update(seconds_load=round(time.perf_counter() - t0, 2), peak_rss_mb_load=round(rss_load, 1))
+        table = out.pop("table")
+        print(json.dumps(out, indent=2, default=float))
+        print("\n".join(table))
+        return out
     recs = subset(load_records(args.world), args.max_records)
     t_load = time.perf_counter() - t0
     rss_load = peak_rss_mb()

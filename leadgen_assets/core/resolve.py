@@ -39,6 +39,12 @@ NEVER-MERGE (pair level; applies to fuzzy links; rule (a) also to whole clusters
   c. emails both known and different AND phones both known and different AND surnames
      not similar (jaro-winkler < 0.92).
 
+Incremental (``resolve_increment``): a new day's records are linked, by the same rules, to
+the stored records of the persons already resolved (``prepare_for_store``) and to each
+other, and attach to those persons or start new ones; history is not re-resolved, persons
+are never split or renumbered, and a union of two persons is a merge recorded with the
+bridging record, score and rule (see its docstring).
+
 ``stats`` has the counts above and the seconds of each stage (``seconds_prepare``,
 ``seconds_link`` with its parts ``seconds_link_*``, ``seconds_cluster``, ``seconds_total``).
 """
@@ -286,18 +292,27 @@ def prepare(frame: pl.DataFrame, mapping: dict[str, str], id_column: str | None 
             phone_placeholder=(pl.col("phone").is_in(PLACEHOLDER_PHONES) | _few_digits(pl.col("phone"))
                                | (phone_names > max_names_per_key)).fill_null(False),
         )
-        .with_columns(
+    )
+    base = _with_link_keys(base)
+    return base.select(
+        "rid", "record_id", "first", "first_canon", "last", "email_key", "email_link", "email_local",
+        "email_domain", "is_free", "is_role", "email_placeholder", "phone", "phone_link", "phone_placeholder",
+        "company", "domain", "street", "city", "postcode", "country", "birth_date", "is_placeholder_record",
+    )
+
+
+def _with_link_keys(base: pl.DataFrame) -> pl.DataFrame:
+    """``email_link``, ``phone_link`` and ``email_local`` from the keys and the placeholder
+    flags: a placeholder value, a role address or a placeholder record is no identifier."""
+    local = pl.col("email_key").str.slice(0, pl.col("email_key").str.find("@", literal=True))
+    return (
+        base.with_columns(
             pl.when(~pl.col("email_placeholder") & ~pl.col("is_role") & ~pl.col("is_placeholder_record"))
             .then(pl.col("email_key")).alias("email_link"),
             pl.when(~pl.col("phone_placeholder") & ~pl.col("is_placeholder_record")).then(pl.col("phone")).alias("phone_link"),
         )
         .with_columns(local.alias("email_local_all"))
         .with_columns(pl.when(pl.col("email_link").is_not_null()).then(pl.col("email_local_all")).alias("email_local"))
-    )
-    return base.select(
-        "rid", "record_id", "first", "first_canon", "last", "email_key", "email_link", "email_local",
-        "email_domain", "is_free", "is_role", "email_placeholder", "phone", "phone_link", "phone_placeholder",
-        "company", "domain", "street", "city", "postcode", "country", "birth_date", "is_placeholder_record",
     )
 
 
@@ -333,7 +348,7 @@ BLOCK_KEYS_SQL = """
 CREATE OR REPLACE TEMP TABLE block_keys AS
 SELECT rid, k, bkey FROM ({keys}) WHERE bkey IS NOT NULL
 """
-BLOCK_KEY_SQL = "SELECT rid, CAST(? AS UTINYINT) AS k, ({expr}) AS bkey FROM recs WHERE NOT is_placeholder_record"
+BLOCK_KEY_SQL = "SELECT rid, CAST(? AS UTINYINT) AS k, ({expr}) AS bkey FROM {table} WHERE NOT is_placeholder_record"
 
 BLOCKS_SQL = """
 CREATE OR REPLACE TEMP TABLE blocks AS
@@ -527,7 +542,7 @@ def _links(con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, config: Config) -
                      for key, rule in (("email_link", "email"), ("phone_link", "phone"))])
     timings["deterministic"] = time.perf_counter() - t
     t = time.perf_counter()
-    keys = " UNION ALL ".join(BLOCK_KEY_SQL.format(expr=expr) for expr in BLOCK_KEYS.values())
+    keys = " UNION ALL ".join(BLOCK_KEY_SQL.format(expr=expr, table="recs") for expr in BLOCK_KEYS.values())
     con.execute(BLOCK_KEYS_SQL.format(keys=keys), list(range(len(BLOCK_KEYS))))
     con.execute(BLOCKS_SQL)
     skipped, skipped_records = con.execute(BLOCK_STATS_SQL).fetchall()[0]
@@ -682,6 +697,355 @@ def _cluster(n: int, links: pl.DataFrame, dob: np.ndarray | None, cap: int) -> t
         ok[np.flatnonzero(hard_links)] = sub_ok
         cap_refusals, dob_refusals = counts["cap_refusals"], counts["birth_date_refusals"]
     return roots, ok, {"cap_refusals": cap_refusals, "birth_date_refusals": dob_refusals}
+
+
+# --------------------------------------------------------------------------- incremental
+# What a caller stores per resolved record (``prepare_for_store``), and what
+# ``resolve_increment`` reads of it: the link columns, the keys the placeholder counts use,
+# and the record's person.
+STORE_COLUMNS = (
+    "record_id", "first", "first_canon", "last", "email_key", "email_link", "email_local", "email_domain", "is_free",
+    "is_role", "email_placeholder", "phone", "phone_link", "phone_placeholder", "company", "domain", "street", "city",
+    "postcode", "country", "birth_date", "is_placeholder_record",
+)
+EXISTING_COLUMNS = (*(c for c in LINK_COLUMNS if c != "rid"), "record_id", "email_key", "phone", "person_id",
+                    "person_first_seen")
+
+INC_NEW_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE inc_new_keys AS
+SELECT rid, k, bkey FROM ({keys}) WHERE bkey IS NOT NULL
+"""
+# Only the existing records' keys that some new record carries: the others make no pair.
+INC_OLD_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE inc_old_keys AS
+SELECT x.rid, x.k, x.bkey FROM ({keys}) x
+SEMI JOIN (SELECT DISTINCT k, bkey FROM inc_new_keys) n ON x.k = n.k AND x.bkey = n.bkey
+"""
+# Block sizes over existing + new, for the blocks that hold a new record.
+INC_BLOCKS_SQL = """
+CREATE OR REPLACE TEMP TABLE inc_blocks AS
+SELECT k, bkey, count(*) AS n FROM (SELECT k, bkey FROM inc_new_keys UNION ALL SELECT k, bkey FROM inc_old_keys)
+GROUP BY k, bkey
+"""
+INC_BLOCK_STATS_SQL = BLOCK_STATS_SQL.replace("FROM blocks b", "FROM inc_blocks b")
+# Pairs with at least one new record: new-new (l < r) and new-existing (new rids are all
+# below the existing ones, so l < r there too).
+INC_PAIRS_SQL = """
+CREATE OR REPLACE TEMP TABLE pairs AS
+WITH used AS (
+    SELECT b.k, b.bkey, row_number() OVER () AS bid
+    FROM inc_blocks b JOIN block_limits lim USING (k) WHERE b.n BETWEEN 2 AND lim.max_n
+), nm AS (
+    SELECT u.bid, x.rid FROM inc_new_keys x JOIN used u USING (k, bkey)
+), om AS (
+    SELECT u.bid, x.rid FROM inc_old_keys x JOIN used u USING (k, bkey)
+)
+SELECT a.rid AS l, b.rid AS r FROM nm a JOIN nm b ON a.bid = b.bid AND a.rid < b.rid
+UNION
+SELECT a.rid AS l, b.rid AS r FROM nm a JOIN om b ON a.bid = b.bid
+"""
+# Deterministic links as in ``resolve``: each group of records (existing + new) sharing a
+# value is a star on its smallest record id; only the rays with a new end are kept.
+INC_DETERMINISTIC_SQL = """
+WITH g AS (
+    SELECT rid, record_id, {key} AS v, TRUE AS is_new FROM inc_new WHERE {key} IS NOT NULL
+    UNION ALL
+    SELECT rid, record_id, {key} AS v, FALSE AS is_new FROM inc_old
+    WHERE {key} IN (SELECT {key} FROM inc_new WHERE {key} IS NOT NULL)
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY v ORDER BY record_id, rid) AS pos FROM g
+), centre AS (
+    SELECT v, rid AS c, is_new AS c_new FROM ranked WHERE pos = 1
+)
+SELECT least(c, rid) AS l, greatest(c, rid) AS r, {rule} AS rule
+FROM ranked JOIN centre USING (v) WHERE pos > 1 AND (is_new OR c_new)
+"""
+INC_RECS_SQL = """
+CREATE OR REPLACE TEMP TABLE recs AS
+SELECT {cols} FROM inc_new
+UNION ALL
+SELECT {cols} FROM inc_old WHERE rid IN (SELECT DISTINCT r FROM pairs)
+"""
+
+
+@dataclasses.dataclass
+class Increment:
+    # record_id, person_id (null: joins no existing person), cluster_id (for those: the smallest
+    # new record id of its new cluster, else null); in ``new``'s row order
+    assignments: pl.DataFrame
+    merges: pl.DataFrame       # absorbed_person_id, into_person_id (the final survivor), via_record_id, score, rule
+    stats: dict
+
+
+def prepare_for_store(frame: pl.DataFrame, mapping: dict[str, str], id_column: str,
+                      config: Config = Config()) -> pl.DataFrame:
+    """The normalised columns to store for each resolved record (``STORE_COLUMNS``: what
+    ``prepare`` gives, without the row index), in input order. The caller adds ``person_id``
+    and ``person_first_seen`` and passes the stored rows to ``resolve_increment`` as
+    ``existing``: history is normalised once, never again. The placeholder flags stored are
+    those of the batch prepared; ``resolve_increment`` recounts the values new records carry."""
+    return prepare(frame, mapping, id_column, config.max_names_per_key).select(STORE_COLUMNS)
+
+
+def _recount_placeholders(new: pl.DataFrame, existing: pl.DataFrame, max_names: int) -> pl.DataFrame:
+    """``new`` (prepared) with its email / phone placeholder flags, and so its link keys,
+    recomputed from the distinct surnames over existing + new records of each value it
+    carries: a value that becomes a placeholder only with today's records does not link them."""
+    surname = pl.coalesce(pl.col("last"), pl.col("first")).alias("surname")
+    out = new
+    for key, flag in (("email_key", "email_placeholder"), ("phone", "phone_placeholder")):
+        values = out.get_column(key).drop_nulls().unique()
+        if values.is_empty():
+            continue
+        old = existing.filter(pl.col(key).is_in(values.implode())).select(key, surname)
+        names = (pl.concat([old, out.select(key, surname)]).filter(pl.col(key).is_not_null())
+                 .group_by(key).agg(pl.col("surname").n_unique().alias("_names")))
+        out = (out.join(names, on=key, how="left", maintain_order="left")
+               .with_columns((pl.col(flag) | (pl.col("_names") > max_names).fill_null(False)).alias(flag))
+               .drop("_names"))
+    return _with_link_keys(out.drop("email_link", "phone_link", "email_local")).select(new.columns)
+
+
+def resolve_increment(existing: pl.DataFrame, new: pl.DataFrame, mapping: dict[str, str], id_column: str,
+                      config: Config = Config(), con: duckdb.DuckDBPyConnection | None = None) -> Increment:
+    """Attach a new day's records to the persons already resolved, without re-resolving
+    history and without renumbering.
+
+    ``existing``: the stored records of the persons resolved so far, as ``prepare_for_store``
+    gives them (any extra column, ``rid`` included, is ignored), with ``person_id`` and
+    ``person_first_seen`` (the person's earliest record time). Record ids are expected to be
+    unique across ``existing``; a new record id already there is refused. ``new``: raw records
+    with the ``mapping``'s columns and ``id_column``, like ``resolve``'s input.
+
+    The same rules as ``resolve``, restricted to pairs with at least one new record:
+    - placeholders: an email key / phone the new records carry is a placeholder when more
+      than ``max_names_per_key`` distinct surnames carry it over existing + new. Links that
+      history already made on a value that becomes a placeholder now are NOT undone (no
+      re-resolution); the value only stops linking new records;
+    - deterministic links: a new record sharing an email / phone link key with any existing
+      or new record (each group a star on its smallest record id, as in ``resolve``);
+    - fuzzy links: the same BLOCK_KEYS and limits, block sizes counted over existing + new;
+      the same SCORE_SQL, weights, threshold and never-merge rules.
+    Clustering: Kruskal-style union-find, strongest link first (ties by the two record ids,
+    then the rule), over nodes = each existing person touched (its size = its record count;
+    its birth date = its records' earliest, which ``resolve`` keeps unique) and each new
+    record. A union is refused when the merged size would exceed ``max_cluster``
+    (``stats['cap_refusals']``: alert on it) or two different birth dates would meet
+    (``birth_date_refusals``); a person already over the cap takes no new record. A union of two existing persons is a merge: the person with the
+    earliest ``person_first_seen`` (nulls last, then the smallest person_id) survives, the other
+    is recorded in ``merges`` with the new record whose link joined them (for a link between
+    two new records, the smaller id), the link's score and rule, and ``into_person_id`` = the
+    final survivor (chains are flattened). Existing persons are never split or renumbered, so
+    a merge only ever adds records to a person: suppression (the OR over a person's records)
+    can only grow. ``assignments``: each new record's person, or (person_id null) the new
+    cluster it starts, named by its smallest new record id. The same inputs in any row order
+    give the same output (up to ``assignments``' row order, which is ``new``'s)."""
+    t0 = time.perf_counter()
+    if id_column not in new.columns:
+        raise ValueError(f"id column not in the input: {id_column!r}")
+    missing = [c for c in EXISTING_COLUMNS if c not in existing.columns]
+    if missing:
+        raise ValueError(f"existing records lack columns: {missing}")
+    if existing.get_column("person_id").null_count():
+        raise ValueError("existing records without a person_id")
+    ids = new.get_column(id_column).cast(pl.Utf8)
+    order = pl.DataFrame({"id": ids}).with_row_index("i").sort(["id", "i"], nulls_last=True)["i"]
+    used = [c for c in new.columns if c in set(mapping.values()) or c == id_column]
+    fresh = prepare(new.select(pl.col(used).gather(order)), mapping, id_column, config.max_names_per_key)
+    n = fresh.height
+    schema = fresh.schema
+    old = existing.select([pl.col(c).cast(schema[c]) for c in EXISTING_COLUMNS if c in schema]
+                          + [pl.col("person_id").cast(pl.Utf8), "person_first_seen"])
+    new_ids = fresh.get_column("record_id").drop_nulls().unique()
+    clash = int(old.get_column("record_id").is_in(new_ids.implode()).sum())
+    if clash:
+        raise ValueError(f"{clash} new record ids are already among the existing records")
+    fresh = _recount_placeholders(fresh, old, config.max_names_per_key)
+    fresh = fresh.with_columns(pl.col("rid").cast(pl.Int64))
+    t_prep = time.perf_counter() - t0
+
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        links, stats = _increment_links(con, fresh, old, config)
+    finally:
+        if own:
+            con.close()
+    t_link = time.perf_counter() - t0 - t_prep
+
+    accepted = links.filter(pl.col("never_merge").is_null() & (pl.col("score") >= config.threshold))
+    assignments, merges, counts = _cluster_increment(fresh, old, accepted, config.max_cluster)
+    inverse = order.arg_sort()
+    assignments = assignments.select(pl.all().gather(inverse))
+    t_cluster = time.perf_counter() - t0 - t_prep - t_link
+    stats.update(counts)
+    stats.update(records_new=n, existing_records=old.height,
+                 attached=int(assignments["person_id"].is_not_null().sum()),
+                 new_clusters=int(assignments["cluster_id"].drop_nulls().n_unique()), merges=merges.height,
+                 seconds_prepare=round(t_prep, 3), seconds_link=round(t_link, 3),
+                 seconds_cluster=round(t_cluster, 3), seconds_total=round(time.perf_counter() - t0, 3))
+    return Increment(assignments=assignments, merges=merges, stats=stats)
+
+
+def _increment_links(con: duckdb.DuckDBPyConnection, fresh: pl.DataFrame, old: pl.DataFrame,
+                     config: Config) -> tuple[pl.DataFrame, dict]:
+    """Links (l, r, score, rule, never_merge) of the pairs with a new record. rid: new
+    records 0..n-1 (id order), existing record i of ``old`` n + i."""
+    n = fresh.height
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    cols = [c for c in LINK_COLUMNS if c != "rid"]
+    con.register("inc_new", fresh.select("rid", "record_id", *cols))
+    con.register("inc_old", old.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + n).alias("rid"), "record_id", *cols))
+    _register_table(con, "block_limits", _block_limits(config))
+    timings["load"] = time.perf_counter() - t
+    try:
+        t = time.perf_counter()
+        det = pl.concat([_fetch(con, INC_DETERMINISTIC_SQL.format(key=_q(key), rule="?"), [rule])
+                         for key, rule in (("email_link", "email"), ("phone_link", "phone"))])
+        timings["deterministic"] = time.perf_counter() - t
+        t = time.perf_counter()
+        positions = list(range(len(BLOCK_KEYS)))
+        keys_new = " UNION ALL ".join(BLOCK_KEY_SQL.format(expr=e, table="inc_new") for e in BLOCK_KEYS.values())
+        keys_old = " UNION ALL ".join(BLOCK_KEY_SQL.format(expr=e, table="inc_old") for e in BLOCK_KEYS.values())
+        con.execute(INC_NEW_KEYS_SQL.format(keys=keys_new), positions)
+        con.execute(INC_OLD_KEYS_SQL.format(keys=keys_old), positions)
+        con.execute(INC_BLOCKS_SQL)
+        skipped, skipped_records = con.execute(INC_BLOCK_STATS_SQL).fetchall()[0]
+        con.execute(INC_PAIRS_SQL)
+        candidates, old_compared = con.execute(
+            "SELECT count(*), count(DISTINCT r) FILTER (WHERE r >= ?) FROM pairs", [n]).fetchall()[0]
+        con.execute(INC_RECS_SQL.format(cols=", ".join(_q(c) for c in LINK_COLUMNS)))
+        timings["blocking"] = time.perf_counter() - t
+        t = time.perf_counter()
+        scored = _fetch(con, SCORE_SQL, _score_params(config))
+        timings["score"] = time.perf_counter() - t
+    finally:
+        con.execute("DROP TABLE IF EXISTS inc_new_keys; DROP TABLE IF EXISTS inc_old_keys; "
+                    "DROP TABLE IF EXISTS inc_blocks; DROP TABLE IF EXISTS pairs; DROP TABLE IF EXISTS recs")
+        con.unregister("inc_new")
+        con.unregister("inc_old")
+    fuzzy = scored.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64), "score", "never_merge",
+                          pl.lit("fuzzy").alias("rule"))
+    det_links = det.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64),
+                           pl.lit(DETERMINISTIC_SCORE).alias("score"), pl.lit(None, dtype=pl.Utf8).alias("never_merge"),
+                           "rule")
+    links = pl.concat([det_links.cast(fuzzy.schema), fuzzy])
+    stats = {
+        "candidate_pairs": int(candidates),
+        "existing_records_compared": int(old_compared),
+        "deterministic_links": det_links.height,
+        "blocks_skipped": int(skipped), "records_in_skipped_blocks": int(skipped_records),
+        "never_merge_pairs": int(scored["never_merge"].is_not_null().sum()),
+        "placeholder_emails": int(fresh.filter(pl.col("email_placeholder"))["email_key"].n_unique()),
+        "placeholder_phones": int(fresh.filter(pl.col("phone_placeholder"))["phone"].n_unique()),
+        **{f"seconds_link_{k}": round(v, 3) for k, v in timings.items()},
+    }
+    return links, stats
+
+
+MERGE_SCHEMA = {"absorbed_person_id": pl.Utf8, "into_person_id": pl.Utf8, "via_record_id": pl.Utf8,
+                "score": pl.Float64, "rule": pl.Utf8}
+
+
+def _cluster_increment(fresh: pl.DataFrame, old: pl.DataFrame, links: pl.DataFrame,
+                       cap: int) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Union-find over existing persons and new records (see ``resolve_increment``)."""
+    n = fresh.height
+    new_ids = fresh.get_column("record_id").to_list()
+    old_rids = np.unique(np.concatenate([links["l"].to_numpy(), links["r"].to_numpy()]))
+    old_rids = old_rids[old_rids >= n]
+    touched = old.select(pl.col("record_id", "person_id").gather(pl.Series(old_rids - n, dtype=pl.Int64)))
+    rec_of_old = dict(zip(old_rids.tolist(), touched["record_id"].to_list()))
+    person_of_old = dict(zip(old_rids.tolist(), touched["person_id"].to_list()))
+    persons = (old.filter(pl.col("person_id").is_in(touched["person_id"].unique().implode()))
+               .group_by("person_id").agg(pl.len().alias("size"), pl.col("birth_date").min().alias("dob"),
+                                          pl.col("person_first_seen").min().alias("first_seen"))
+               .sort("person_id"))
+    p = persons.height
+    pids = persons["person_id"].to_list()
+    node_of_person = {pid: i for i, pid in enumerate(pids)}
+    # survivorship order: earliest first_seen (nulls last), then the smallest person_id
+    rank = persons.with_row_index("node").sort(["first_seen", "person_id"], nulls_last=True)["node"].to_list()
+    person_rank = [0] * p
+    for pos, node in enumerate(rank):
+        person_rank[node] = pos
+
+    total = p + n
+    parent = list(range(total))
+    size = persons["size"].to_list() + [1] * n
+    missing = None
+    dob = persons["dob"].to_list() + fresh["birth_date"].to_list()
+    best: list[int | None] = list(range(p)) + [None] * n  # a root's surviving person node
+
+    def node(rid: int) -> int:
+        return p + rid if rid < n else node_of_person[person_of_old[rid]]
+
+    def rec(rid: int) -> str:
+        return new_ids[rid] if rid < n else rec_of_old[rid]
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    ordered = (links.with_columns(
+        pl.Series("id_l", [rec(x) for x in links["l"].to_list()], dtype=pl.Utf8),
+        pl.Series("id_r", [rec(x) for x in links["r"].to_list()], dtype=pl.Utf8))
+        .with_columns(pl.min_horizontal("id_l", "id_r").alias("lo"), pl.max_horizontal("id_l", "id_r").alias("hi"))
+        .sort(["score", "lo", "hi", "rule", "l", "r"], descending=[True, False, False, False, False, False]))
+    merges = []
+    used = cap_refusals = dob_refusals = 0
+    for l, r, score, rule in ordered.select("l", "r", "score", "rule").iter_rows():
+        ra, rb = find(node(l)), find(node(r))
+        if ra == rb:
+            used += 1
+            continue
+        if size[ra] + size[rb] > cap:
+            cap_refusals += 1
+            continue
+        if dob[ra] is not missing and dob[rb] is not missing and dob[ra] != dob[rb]:
+            dob_refusals += 1
+            continue
+        pa, pb = best[ra], best[rb]
+        if pa is not None and pb is not None:
+            survivor, absorbed = (pa, pb) if person_rank[pa] < person_rank[pb] else (pb, pa)
+            via = min(rec(x) for x in (l, r) if x < n)
+            merges.append((absorbed, via, score, rule))
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+        if dob[ra] is missing:
+            dob[ra] = dob[rb]
+        if pa is None or pb is None:
+            best[ra] = pa if pb is None else pb
+        else:
+            best[ra] = pa if person_rank[pa] < person_rank[pb] else pb
+        used += 1
+
+    person_id: list[str | None] = []
+    cluster_id: list[str | None] = []
+    first_new: dict[int, str] = {}
+    for rid in range(n):  # id order: a new cluster's first record is its smallest id
+        root = find(p + rid)
+        if best[root] is not None:
+            person_id.append(pids[best[root]])
+            cluster_id.append(None)
+        else:
+            person_id.append(None)
+            cluster_id.append(first_new.setdefault(root, new_ids[rid]))
+    assignments = pl.DataFrame({"record_id": new_ids, "person_id": person_id, "cluster_id": cluster_id},
+                               schema={"record_id": pl.Utf8, "person_id": pl.Utf8, "cluster_id": pl.Utf8})
+    merge_rows = [(pids[a], pids[best[find(a)]], via, float(score), rule) for a, via, score, rule in merges]
+    merge_frame = pl.DataFrame(merge_rows, schema=MERGE_SCHEMA, orient="row").sort("absorbed_person_id")
+    counts = {"links_accepted": used, "cap_refusals": cap_refusals, "birth_date_refusals": dob_refusals,
+              "persons_touched": p}
+    return assignments, merge_frame, counts
 
 
 # --------------------------------------------------------------------------- evaluate
