@@ -1,18 +1,17 @@
-"""Identity resolution, first version: exact matches on normalised email and phone.
+"""Identity: person records for the resolver, golden records, accounts, visitors, graph.
 
 Runs as SQL on a DuckDB connection that holds the signals tables; no Dagster here.
 
-* Records from every person-bearing source (form leads, CRM contacts, identify calls,
-  consent events) link when they share an email match key or an E.164 phone.
-* A role address (info@, sales@ ...) never links, and neither does a placeholder: a known
-  dummy value (test@example.com, +1 555-555-5555, 123-456-7890) or any key shared by more
-  than ``max_names_per_key`` different surnames.
-* Clusters are connected components, found by min-label propagation.
-* A person's id is derived from the cluster's earliest record (first seen, then record
-  key), so ids stay the same across runs as long as history does. When two clusters join,
-  the older cluster's id survives.
-* Suppression is monotone: if any record of a person is a consent event, the person is
-  suppressed from the first such event on.
+* ``PERSON_INPUT_SQL`` gathers every person-bearing record (form leads, the latest version
+  of each CRM contact with its account's name and website, identify calls, consent events)
+  in the resolver's roles. The person resolver (core/resolve.py) links them: deterministic
+  on email and phone (never on a role address or a placeholder), fuzzy on names, company,
+  domain and place, with blocking, never-merge rules and a cluster cap.
+* Person ids stay stable across runs (core/person_ids.py): merges and splits are logged.
+* Suppression is monotone and sticky: a person is suppressed from the first consent event
+  of any of its records, and every record of a suppressed person stays suppressed
+  (``identity.suppressed_records``), so neither a merge nor a later split un-suppresses
+  anyone.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import duckdb
 
 MAX_NAMES_PER_KEY = 3
-MAX_ROUNDS = 50
 
 # Values people type when they do not want to give theirs. They are never identifiers.
 PLACEHOLDER_EMAIL_LOCALS = ("test", "noreply", "no-reply", "none", "na", "asdf", "null", "fake", "example", "abc", "xxx")
@@ -73,87 +71,65 @@ SELECT 'consent_events:' || event_id, 'consent_events', NULL,
 FROM signals.consent_events
 """
 
-KEYS_SQL = """
-CREATE OR REPLACE TEMP TABLE id_keys AS
-WITH raw_keys AS (
-    SELECT record_key, 'email:' || email_key AS match_key, last_name_key
-    FROM id_records WHERE email_key IS NOT NULL AND NOT coalesce(is_role_address, false)
-    UNION ALL
-    SELECT record_key, 'phone:' || phone_e164, last_name_key
-    FROM id_records WHERE phone_e164 IS NOT NULL
+# The resolver's input: one row per person-bearing record, columns named by their role.
+PERSON_INPUT_SQL = """
+WITH contacts AS (
+    SELECT * FROM signals.crm_contacts
+    QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
 ),
-key_stats AS (
-    SELECT match_key, count(DISTINCT last_name_key) AS names, count(*) AS records
-    FROM raw_keys GROUP BY match_key
+crm AS (
+    SELECT * FROM signals.crm_accounts
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
 )
-SELECT r.record_key, r.match_key,
-       s.names > ?
-       OR (starts_with(r.match_key, 'email:') AND {email_placeholder})
-       OR (starts_with(r.match_key, 'phone:') AND {phone_placeholder}) AS is_placeholder
-FROM raw_keys r JOIN key_stats s USING (match_key)
-""".format(
-    email_placeholder=placeholder_email_sql("substr(r.match_key, 7)"),
-    phone_placeholder=placeholder_phone_sql("substr(r.match_key, 7)"),
-)
-
-COMPONENTS_INIT_SQL = """
-CREATE OR REPLACE TEMP TABLE id_labels AS
-SELECT record_key, row_number() OVER (ORDER BY seen_at NULLS LAST, record_key) AS label
-FROM id_records
+SELECT 'form_leads:' || lead_id AS record_key, 'form_leads' AS source, channel, delivery_date,
+       submitted_at AS seen_at, CAST(NULL AS VARCHAR) AS consent_type,
+       first_name, last_name, email, phone_e164 AS phone, company, website_domain AS website,
+       city, postal_code AS postcode, country
+FROM signals.form_leads
+UNION ALL
+SELECT 'crm_contacts:' || c.contact_id, 'crm_contacts', NULL, c.delivery_date,
+       coalesce(c.created_at, c.modified_at), NULL,
+       c.first_name, c.last_name, c.email, c.phone_e164, a.name, a.domain, NULL, NULL, a.country
+FROM contacts c LEFT JOIN crm a USING (account_id)
+UNION ALL
+SELECT 'web_identify:' || event_id, 'web_events', NULL, delivery_date, event_at, NULL,
+       NULL, NULL, email, NULL, NULL, NULL, NULL, NULL, NULL
+FROM signals.web_events WHERE event_type = 'identify' AND email IS NOT NULL
+UNION ALL
+SELECT 'consent_events:' || event_id, 'consent_events', NULL, delivery_date, occurred_at, event_type,
+       NULL, NULL, email, phone_e164, NULL, NULL, NULL, NULL, NULL
+FROM signals.consent_events
 """
 
-# One round: each key takes the smallest label of its records, each record the smallest
-# label of its keys.
-PROPAGATE_SQL = """
-CREATE OR REPLACE TEMP TABLE id_labels_next AS
-WITH links AS (SELECT record_key, match_key FROM id_keys WHERE NOT is_placeholder),
-key_min AS (
-    SELECT l.match_key, min(lb.label) AS label
-    FROM links l JOIN id_labels lb USING (record_key) GROUP BY l.match_key
-),
-rec_min AS (
-    SELECT l.record_key, min(k.label) AS label
-    FROM links l JOIN key_min k USING (match_key) GROUP BY l.record_key
+# role -> column of PERSON_INPUT_SQL
+PERSON_ROLES = {
+    "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
+    "company": "company", "website": "website", "city": "city", "postcode": "postcode", "country": "country",
+}
+PERSON_META = ("record_key", "source", "channel", "delivery_date", "seen_at", "consent_type")
+
+SUPPRESSED_RECORDS_DDL = """
+CREATE TABLE IF NOT EXISTS identity.suppressed_records (
+    record_key VARCHAR, suppressed_at TIMESTAMP, person_id VARCHAR, reasons VARCHAR[]
 )
-SELECT lb.record_key, least(lb.label, coalesce(r.label, lb.label)) AS label
-FROM id_labels lb LEFT JOIN rec_min r USING (record_key)
 """
 
-PERSON_RECORDS_SQL = """
-SELECT r.record_key, r.source, r.channel, r.delivery_date, r.seen_at,
-       p.person_id, r.consent_type IS NOT NULL AS is_consent_event
-FROM id_records r
-JOIN id_labels l USING (record_key)
-JOIN (
-    SELECT l.label, 'P' || substr(md5(r.record_key), 1, 15) AS person_id
-    FROM id_labels l JOIN id_records r USING (record_key)
-    QUALIFY row_number() OVER (PARTITION BY l.label ORDER BY r.seen_at NULLS LAST, r.record_key) = 1
-) p USING (label)
+# Every record of a suppressed person that is not yet on the sticky list.
+NEW_SUPPRESSED_RECORDS_SQL = """
+SELECT pr.record_key, p.suppressed_at, p.person_id, p.suppression_reasons AS reasons
+FROM identity.person_records pr JOIN identity.persons p USING (person_id)
+WHERE p.is_suppressed AND pr.record_key NOT IN (SELECT record_key FROM identity.suppressed_records)
 """
 
-
-def resolve(con: duckdb.DuckDBPyConnection, max_names_per_key: int = MAX_NAMES_PER_KEY) -> int:
-    """Build temp tables ``id_records``, ``id_keys``, ``id_labels``; return rounds used."""
-    con.execute(RECORDS_SQL)
-    con.execute(KEYS_SQL, [max_names_per_key])
-    con.execute(COMPONENTS_INIT_SQL)
-    for rounds in range(1, MAX_ROUNDS + 1):
-        con.execute(PROPAGATE_SQL)
-        changed = con.execute(
-            "SELECT count(*) FROM id_labels_next n JOIN id_labels o USING (record_key) WHERE n.label <> o.label"
-        ).fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE id_labels AS SELECT * FROM id_labels_next")
-        if not changed:
-            return rounds
-    raise RuntimeError(
-        f"identity resolution did not converge in {MAX_ROUNDS} rounds; a chain of shared keys "
-        "this long usually means a placeholder value slipped through. Lower max_names_per_key."
-    )
-
-
+# Golden record. Survivorship: the most frequent name keys; the most recent non-role email
+# key, phone, company domain, company key and country. Every field names the record it was
+# taken from (<field>_source: the latest record carrying the chosen value).
+GOLDEN_FIELDS = ("first_name_key", "last_name_key", "email_key", "phone_e164", "company_domain", "company_key", "country")
 PERSONS_SQL = """
 WITH rec AS (
-    SELECT r.*, pr.person_id FROM id_records r JOIN identity.person_records pr USING (record_key)
+    SELECT r.*, pr.person_id, sr.suppressed_at AS sticky_at, sr.reasons AS sticky_reasons
+    FROM id_records r JOIN identity.person_records pr USING (record_key)
+    LEFT JOIN identity.suppressed_records sr USING (record_key)
 ),
 named AS (
     SELECT person_id,
@@ -168,12 +144,23 @@ named AS (
            count(*) AS n_records,
            count(*) FILTER (WHERE source = 'form_leads') AS n_leads,
            list_sort(list_distinct(list(source))) AS sources,
-           min(seen_at) FILTER (WHERE consent_type IS NOT NULL) AS suppressed_at,
-           list_sort(list_distinct(list(consent_type) FILTER (WHERE consent_type IS NOT NULL))) AS suppression_reasons
+           least(min(seen_at) FILTER (WHERE consent_type IS NOT NULL), min(sticky_at)) AS suppressed_at,
+           nullif(list_sort(list_distinct(flatten(
+               [coalesce(list(consent_type) FILTER (WHERE consent_type IS NOT NULL), []::VARCHAR[])]
+               || coalesce(list(sticky_reasons) FILTER (WHERE sticky_reasons IS NOT NULL), []::VARCHAR[][])
+           ))), []::VARCHAR[]) AS suppression_reasons
     FROM rec GROUP BY person_id
+),
+sources AS (
+    SELECT n.person_id,
+           {sources}
+    FROM rec r JOIN named n USING (person_id) GROUP BY n.person_id
 )
-SELECT *, suppressed_at IS NOT NULL AS is_suppressed FROM named
-"""
+SELECT named.*, suppressed_at IS NOT NULL AS is_suppressed, sources.* EXCLUDE (person_id)
+FROM named JOIN sources USING (person_id)
+""".replace("{sources}", ",\n           ".join(
+    f"arg_max(r.record_key, r.seen_at) FILTER (WHERE r.{f} = n.{f}) AS {f}_source" for f in GOLDEN_FIELDS
+))
 
 
 # Lead-to-account matching. Rules, in order: the person's company domain is a CRM

@@ -1,9 +1,13 @@
 """identity: who is who, which company they belong to, and the knowledge graph."""
 
+import datetime as dt
+
 import dagster as dg
 import polars as pl
 
 from leadgen_assets.core import identity as logic
+from leadgen_assets.core import person_ids
+from leadgen_assets.core import resolve as resolver
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
 from leadgen_assets.storage.warehouse import Warehouse, WriteReport
 
@@ -16,58 +20,107 @@ def rebuild(store: Warehouse, table: str, sql: str, summary_sql: str) -> tuple[W
     return report, summary
 
 
+CHANGES = "identity.person_changes"  # append-only: every merge and split of person ids, with its reason
+
 SIGNAL_DEPS = [
     dg.AssetKey(["signals", s]) for s in ("form_leads", "crm_contacts", "web_events", "consent_events")
 ]
+
+
+def _resolve_persons(w, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Resolve every person record and name the clusters with the ids people already have.
+    Returns (person records, merges and splits of this run, resolver stats)."""
+    records = w.con.sql(logic.PERSON_INPUT_SQL).pl()
+    res = resolver.resolve(records, logic.PERSON_ROLES, id_column="record_key")
+    keys = records["record_key"]
+    used = res.links.filter(pl.col("accepted"))
+    links = pl.DataFrame({
+        "record_key_l": keys.gather(used["l"]), "record_key_r": keys.gather(used["r"]),
+        "score": used["score"], "rule": used["rule"],
+    })
+    previous = (
+        w.con.sql("SELECT record_key, person_id FROM identity.person_records").pl()
+        if w.table_exists("identity.person_records")
+        else pl.DataFrame(schema={"record_key": pl.Utf8, "person_id": pl.Utf8})
+    )
+    clusters = res.clusters.rename({"record_id": "record_key"})
+    assigned, changes = person_ids.reconcile(records, clusters, previous, links)
+    person_records_frame = records.select(logic.PERSON_META).join(assigned, on="record_key").select(
+        "record_key", "source", "channel", "delivery_date", "seen_at", "person_id",
+        pl.col("consent_type").is_not_null().alias("is_consent_event"),
+    ).sort("record_key")
+    changes = changes.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("changed_at"))
+    return person_records_frame, changes, res.stats
 
 
 @layer_asset(
     "identity",
     "person_records",
     description="Every person-bearing source record (form lead, CRM contact, identify call, consent "
-    "event) with the person it resolves to. Exact matching on email key and E.164 phone; role "
-    "addresses and placeholders never link. Ids come from each cluster's earliest record, so they "
-    "are stable across runs.",
-    code_version="1",
+    "event) with the person it resolves to. The person resolver links records on email and phone "
+    "(never on a role address or a placeholder) and on names, company, domain and place "
+    "(Fellegi-Sunter weights over blocked pairs), with never-merge rules and a cluster cap. Person "
+    "ids are stable across runs; every merge and split is logged in `identity.person_changes` with "
+    "its reason.",
+    code_version="2",
     deps=SIGNAL_DEPS,
     partitioned=False,
+    check_specs=[dg.AssetCheckSpec(
+        "cluster_cap", asset=dg.AssetKey(["identity", "person_records"]),
+        description=f"Links refused because they would grow a person beyond {resolver.Config.max_cluster} "
+        "records (a placeholder value building a hub, usually), and links refused for conflicting birth dates.",
+    )],
 )
 def person_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     with store.writer() as w:
-        rounds = logic.resolve(w.con)
-        report = w.replace_table("identity.person_records", logic.PERSON_RECORDS_SQL)
-        stats = w.con.execute(
-            """
-            SELECT count(*) AS records, count(DISTINCT person_id) AS persons,
-                   (SELECT count(DISTINCT match_key) FROM id_keys WHERE is_placeholder) AS placeholders
-            FROM identity.person_records
-            """
-        ).fetchall()[0]
-        largest = w.con.execute(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM identity.person_records GROUP BY person_id)"
-        ).fetchall()[0][0]
-    records, persons_n, placeholders = stats
-    context.log.info(f"resolved {records} records into {persons_n} persons in {rounds} rounds")
+        frame, changes, stats = _resolve_persons(w, context.run.run_id)
+        with w.transaction():  # the records and the log of how ids moved land together
+            report = w.replace_table("identity.person_records", frame)
+            if changes.height:
+                w.append(CHANGES, changes)
+        largest = frame.group_by("person_id").len()["len"].max() if frame.height else 0
+    n_persons = frame["person_id"].n_unique()
+    merges = int((changes["change"] == "merge").sum())
+    splits = int((changes["change"] == "split").sum())
+    context.log.info(f"resolved {frame.height} records into {n_persons} persons; {merges} merge(s), {splits} split(s)")
+    refused = int(stats["cap_refusals"])
     return dg.MaterializeResult(
+        check_results=[dg.AssetCheckResult(
+            check_name="cluster_cap",
+            passed=refused == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"cap_refusals": refused, "birth_date_refusals": int(stats["birth_date_refusals"]),
+                      "largest_person_records": int(largest or 0), "cap": resolver.Config.max_cluster},
+        )],
         metadata=write_metadata(
             store, "identity.person_records", [report],
-            persons=persons_n,
-            records_per_person=round(records / persons_n, 3) if persons_n else 0.0,
-            placeholder_keys_blocked=placeholders,
-            largest_cluster=largest or 0,
-            propagation_rounds=rounds,
-        )
+            persons=n_persons,
+            records_per_person=round(frame.height / n_persons, 3) if n_persons else 0.0,
+            merges=merges,
+            splits=splits,
+            deterministic_links=int(stats["deterministic_links"]),
+            links_accepted=int(stats["links_accepted"]),
+            candidate_pairs=int(stats["candidate_pairs"]),
+            blocking_reduction_ratio=round(float(stats["reduction_ratio"]), 6),
+            placeholder_emails=int(stats["placeholder_emails"]),
+            placeholder_phones=int(stats["placeholder_phones"]),
+            never_merge_pairs=int(stats["never_merge_pairs"]),
+            largest_cluster=int(largest or 0),
+            resolve_seconds=float(stats["seconds_total"]),
+        ),
     )
 
 
 @layer_asset(
     "identity",
     "persons",
-    description="One golden record per person. Survivorship: the most recent non-role email key, phone, "
-    "company domain and country; the most frequent name keys. Suppressed from the first consent "
-    "event of any of the person's records, and never un-suppressed by a merge.",
-    code_version="1",
+    description="One golden record per person. Survivorship: the most frequent name keys; the most recent "
+    "non-role email key, phone, company domain and country; each field names the record it came from "
+    "(`<field>_source`). Suppressed from the first consent event of any of the person's records; "
+    "suppression is sticky per record (`identity.suppressed_records`), so no merge or split ever "
+    "un-suppresses anyone.",
+    code_version="2",
     deps=[person_records],
     partitioned=False,
 )
@@ -75,7 +128,11 @@ def persons(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     with store.writer() as w:
         w.con.execute(logic.RECORDS_SQL)
-        report = w.replace_table("identity.persons", logic.PERSONS_SQL)
+        w.con.execute("CREATE SCHEMA IF NOT EXISTS identity")
+        w.con.execute(logic.SUPPRESSED_RECORDS_DDL)
+        with w.transaction():
+            report = w.replace_table("identity.persons", logic.PERSONS_SQL)
+            w.append("identity.suppressed_records", logic.NEW_SUPPRESSED_RECORDS_SQL)
         suppressed, multi = w.con.execute(
             "SELECT count(*) FILTER (WHERE is_suppressed), count(*) FILTER (WHERE n_records > 1) FROM identity.persons"
         ).fetchall()[0]

@@ -1,0 +1,90 @@
+"""Suppression is safe: a person with any suppressed record is suppressed, and no later merge
+or split of person ids ever un-suppresses a record (core/identity.py's golden-record SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadgen_assets.core import identity
+
+T0 = dt.datetime(2026, 6, 1)
+N = 8  # records r0..r7
+
+
+def _records(consents: list[bool]) -> pl.DataFrame:
+    return pl.DataFrame({
+        "record_key": [f"r{i}" for i in range(N)],
+        "source": ["consent_events" if c else "form_leads" for c in consents],
+        "email_key": [f"p{i}@acme-it.com" for i in range(N)],
+        "is_role_address": [False] * N,
+        "phone_e164": [None] * N,
+        "first_name_key": ["ann"] * N,
+        "last_name_key": ["smith"] * N,
+        "company_domain": ["acme-it.com"] * N,
+        "company_key": ["acme it"] * N,
+        "country": ["GB"] * N,
+        "seen_at": [T0 + dt.timedelta(hours=i) for i in range(N)],
+        "delivery_date": [T0.date()] * N,
+        "consent_type": ["unsubscribe" if c else None for c in consents],
+    }, schema_overrides={"phone_e164": pl.Utf8, "consent_type": pl.Utf8})
+
+
+def _run(con: duckdb.DuckDBPyConnection, labels: list[int]) -> dict[str, bool]:
+    """One identity run with records grouped by ``labels``: returns record -> suppressed."""
+    assignment = pl.DataFrame({"record_key": [f"r{i}" for i in range(N)], "person_id": [f"P{g}" for g in labels]})
+    con.register("assignment", assignment)
+    con.execute("CREATE OR REPLACE TABLE identity.person_records AS SELECT * FROM assignment")
+    con.unregister("assignment")
+    con.execute(f"CREATE OR REPLACE TABLE identity.persons AS {identity.PERSONS_SQL}")
+    con.execute(f"INSERT INTO identity.suppressed_records BY NAME {identity.NEW_SUPPRESSED_RECORDS_SQL}")
+    rows = con.execute(
+        "SELECT pr.record_key, p.is_suppressed FROM identity.person_records pr JOIN identity.persons p USING (person_id)"
+    ).fetchall()
+    return dict(rows)
+
+
+labels = st.lists(st.integers(min_value=0, max_value=3), min_size=N, max_size=N)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.booleans(), min_size=N, max_size=N), st.lists(labels, min_size=1, max_size=4))
+def test_no_merge_or_split_ever_unsuppresses_a_record(consents: list[bool], runs: list[list[int]]) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA identity")
+    con.execute(identity.SUPPRESSED_RECORDS_DDL)
+    records = _records(consents)
+    con.register("records_src", records)
+    con.execute("CREATE TEMP TABLE id_records AS SELECT * FROM records_src")
+    ever_suppressed: set[str] = set()
+    for grouping in runs:
+        suppressed = _run(con, grouping)
+        persons_with_consent = {g for g, c in zip(grouping, consents, strict=True) if c}
+        for i, g in enumerate(grouping):
+            key = f"r{i}"
+            # a person with any suppressed record is suppressed ...
+            if g in persons_with_consent or key in ever_suppressed:
+                assert suppressed[key], f"{key} lost its suppression"
+        # ... and whoever was suppressed once stays suppressed, whatever the new grouping
+        assert all(suppressed[k] for k in ever_suppressed)
+        ever_suppressed |= {k for k, s in suppressed.items() if s}
+    reasons = con.execute("SELECT suppression_reasons FROM identity.persons WHERE is_suppressed").fetchall()
+    assert all(r == ["unsubscribe"] for (r,) in reasons)
+
+
+def test_golden_record_fields_name_their_source_record() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA identity")
+    con.execute(identity.SUPPRESSED_RECORDS_DDL)
+    records = _records([False] * N).with_columns(
+        pl.when(pl.col("record_key") == "r5").then(pl.lit("+441632960001")).otherwise(None).alias("phone_e164")
+    )
+    con.register("records_src", records)
+    con.execute("CREATE TEMP TABLE id_records AS SELECT * FROM records_src")
+    _run(con, [0] * N)
+    row = con.execute("SELECT email_key, email_key_source, phone_e164, phone_e164_source FROM identity.persons").fetchall()[0]
+    assert row == ("p7@acme-it.com", "r7", "+441632960001", "r5")  # the latest email; the only phone
