@@ -71,8 +71,16 @@ SELECT 'consent_events:' || event_id, 'consent_events', NULL,
 FROM signals.consent_events
 """
 
-# The resolver's input: one row per person-bearing record, columns named by their role.
+# The resolver's input: one row per person-bearing record, columns named by their role, and
+# a digest of them that tells a record changed at its source (a CRM contact edited) since
+# it was resolved.
 PERSON_INPUT_SQL = """
+WITH input AS ({records})
+SELECT *, md5(list_value(first_name, last_name, email, phone, company, website, city, postcode, country)::VARCHAR)
+       AS input_digest
+FROM input
+"""
+PERSON_RECORDS_UNION_SQL = """
 WITH contacts AS (
     SELECT * FROM signals.crm_contacts
     QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
@@ -100,6 +108,7 @@ SELECT 'consent_events:' || event_id, 'consent_events', NULL, delivery_date, occ
        NULL, NULL, email, phone_e164, NULL, NULL, NULL, NULL, NULL
 FROM signals.consent_events
 """
+PERSON_INPUT_SQL = PERSON_INPUT_SQL.replace("{records}", PERSON_RECORDS_UNION_SQL)
 
 # role -> column of PERSON_INPUT_SQL
 PERSON_ROLES = {

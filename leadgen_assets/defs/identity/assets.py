@@ -27,30 +27,110 @@ SIGNAL_DEPS = [
 ]
 
 
-def _resolve_persons(w, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
-    """Resolve every person record and name the clusters with the ids people already have.
-    Returns (person records, merges and splits of this run, resolver stats)."""
-    records = w.con.sql(logic.PERSON_INPUT_SQL).pl()
-    res = resolver.resolve(records, logic.PERSON_ROLES, id_column="record_key")
+class IdentityConfig(dg.Config):
+    """Run config of identity/person_records (Launchpad, under `identity__person_records`)."""
+
+    full_refresh: bool = False
+    """Re-resolve all history instead of attaching the new records to the persons already
+    resolved. Use it after a change of matching rules; ids stay stable, and every merge and
+    split it causes is logged in identity.person_changes."""
+
+
+PERSON_RECORD_COLUMNS = ("record_key", "source", "channel", "delivery_date", "seen_at", "person_id", "is_consent_event", "input_digest")
+STORED = [c for c in resolver.STORE_COLUMNS if c != "record_id"]  # normalised once, kept for later days
+
+
+def _person_records(records: pl.DataFrame, assigned: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
+    """The stored rows: what a record is, its person, and its normalised link columns."""
+    return (
+        records.join(assigned, on="record_key")
+        .with_columns(pl.col("consent_type").is_not_null().alias("is_consent_event"))
+        .select(PERSON_RECORD_COLUMNS)
+        .join(prepared.rename({"record_id": "record_key"}), on="record_key", how="left")
+        .sort("record_key")
+    )
+
+
+def _stamped(changes: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    return changes.with_columns(
+        pl.lit(run_id).alias("run_id"), pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("changed_at")
+    )
+
+
+def _links_by_key(records: pl.DataFrame, res: resolver.Resolution) -> pl.DataFrame:
     keys = records["record_key"]
     used = res.links.filter(pl.col("accepted"))
-    links = pl.DataFrame({
+    return pl.DataFrame({
         "record_key_l": keys.gather(used["l"]), "record_key_r": keys.gather(used["r"]),
         "score": used["score"], "rule": used["rule"],
     })
-    previous = (
-        w.con.sql("SELECT record_key, person_id FROM identity.person_records").pl()
-        if w.table_exists("identity.person_records")
-        else pl.DataFrame(schema={"record_key": pl.Utf8, "person_id": pl.Utf8})
-    )
+
+
+def _resolve_all(records: pl.DataFrame, previous: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Every record resolved afresh; clusters named with the ids people already had."""
+    res = resolver.resolve(records, logic.PERSON_ROLES, id_column="record_key")
     clusters = res.clusters.rename({"record_id": "record_key"})
-    assigned, changes = person_ids.reconcile(records, clusters, previous, links)
-    person_records_frame = records.select(logic.PERSON_META).join(assigned, on="record_key").select(
-        "record_key", "source", "channel", "delivery_date", "seen_at", "person_id",
-        pl.col("consent_type").is_not_null().alias("is_consent_event"),
-    ).sort("record_key")
-    changes = changes.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("changed_at"))
-    return person_records_frame, changes, res.stats
+    assigned, changes = person_ids.reconcile(records, clusters, previous, _links_by_key(records, res))
+    prepared = resolver.prepare_for_store(records, logic.PERSON_ROLES, "record_key")
+    return _person_records(records, assigned, prepared), changes, res.stats
+
+
+def _attach_new(records: pl.DataFrame, stored: pl.DataFrame, retired: set[str]) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Records not resolved before (or changed since) attach to the persons already resolved;
+    no one is renumbered. A record that left its sources leaves its person."""
+    current = records.select("record_key", "input_digest")
+    kept = stored.join(current, on=["record_key", "input_digest"], how="semi")
+    fresh = records.join(kept.select("record_key"), on="record_key", how="anti")
+    moved_from = stored.join(fresh.select("record_key"), on="record_key", how="semi").select("record_key", "person_id")
+    if fresh.is_empty():
+        return kept, pl.DataFrame(schema=person_ids.CHANGE_SCHEMA), {"records_new": 0, "cap_refusals": 0, "birth_date_refusals": 0}
+    existing = kept.rename({"record_key": "record_id"}).with_columns(
+        pl.col("seen_at").min().over("person_id").alias("person_first_seen")
+    )
+    inc = resolver.resolve_increment(existing, fresh, logic.PERSON_ROLES, id_column="record_key")
+    # merges: every record of an absorbed person goes to its survivor
+    into = dict(inc.merges.select("absorbed_person_id", "into_person_id").iter_rows())
+    kept = kept.with_columns(pl.col("person_id").replace(into))
+    # records that started new clusters: a new person each, named from its earliest record
+    taken = set(stored["person_id"].to_list()) | retired
+    starters = (
+        inc.assignments.filter(pl.col("person_id").is_null())
+        .join(fresh.select(pl.col("record_key").alias("record_id"), "seen_at"), on="record_id")
+        .sort(["seen_at", "record_id"], nulls_last=True)
+        .unique("cluster_id", keep="first", maintain_order=True)
+        .sort("record_id")
+    )
+    names = {}
+    for cluster, first in starters.select("cluster_id", "record_id").iter_rows():
+        names[cluster] = person_ids.person_id_for(first, taken)
+        taken.add(names[cluster])
+    assigned = inc.assignments.select(
+        pl.col("record_id").alias("record_key"),
+        pl.coalesce(pl.col("person_id").replace(into), pl.col("cluster_id").replace_strict(names, default=None)).alias("person_id"),
+    )
+    prepared = resolver.prepare_for_store(fresh, logic.PERSON_ROLES, "record_key")
+    frame = pl.concat([kept, _person_records(fresh, assigned, prepared)], how="vertical_relaxed").sort("record_key")
+    merges = inc.merges.select(
+        pl.lit("merge").alias("change"),
+        pl.col("into_person_id").alias("person_id"),
+        pl.col("absorbed_person_id").alias("other_person_id"),
+        pl.lit(None, dtype=pl.Int64).alias("records"),
+        "rule",
+        "score",
+        (pl.lit("a new record linked by ") + pl.col("rule") + pl.lit(" evidence joined the two; the person seen first survives")).alias("reason"),
+    )
+    moves = (
+        moved_from.join(assigned, on="record_key", suffix="_now")
+        .filter(pl.col("person_id") != pl.col("person_id_now"))
+        .group_by("person_id", "person_id_now").agg(pl.len().cast(pl.Int64).alias("records"))
+        .sort("person_id", "person_id_now")
+        .select(
+            pl.lit("split").alias("change"), "person_id", pl.col("person_id_now").alias("other_person_id"), "records",
+            pl.lit(None, dtype=pl.Utf8).alias("rule"), pl.lit(None, dtype=pl.Float64).alias("score"),
+            pl.lit("the record changed at its source and now links to another person").alias("reason"),
+        )
+    )
+    return frame, pl.concat([merges.cast(person_ids.CHANGE_SCHEMA), moves.cast(person_ids.CHANGE_SCHEMA)]), inc.stats
 
 
 @layer_asset(
@@ -71,10 +151,26 @@ def _resolve_persons(w, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
         "records (a placeholder value building a hub, usually), and links refused for conflicting birth dates.",
     )],
 )
-def person_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def person_records(
+    context: dg.AssetExecutionContext, config: IdentityConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     store = warehouse.store()
     with store.writer() as w:
-        frame, changes, stats = _resolve_persons(w, context.run.run_id)
+        records = w.con.sql(logic.PERSON_INPUT_SQL).pl()
+        stored = None
+        if w.table_exists("identity.person_records"):
+            stored = w.con.sql("SELECT * FROM identity.person_records").pl()
+            if set(stored.columns) != {*PERSON_RECORD_COLUMNS, *STORED}:
+                stored = None  # written by an older leadgen: resolve afresh (ids are kept)
+        incremental = stored is not None and not config.full_refresh
+        if incremental:
+            retired = set(w.con.sql(f"SELECT other_person_id FROM {CHANGES}").pl()["other_person_id"].to_list()) if w.table_exists(CHANGES) else set()
+            frame, changes, stats = _attach_new(records, stored, retired)
+        else:
+            previous = w.con.sql("SELECT record_key, person_id FROM identity.person_records").pl() if w.table_exists(
+                "identity.person_records") else pl.DataFrame(schema={"record_key": pl.Utf8, "person_id": pl.Utf8})
+            frame, changes, stats = _resolve_all(records, previous)
+        changes = _stamped(changes, context.run.run_id)
         with w.transaction():  # the records and the log of how ids moved land together
             report = w.replace_table("identity.person_records", frame)
             if changes.height:
@@ -83,14 +179,17 @@ def person_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     n_persons = frame["person_id"].n_unique()
     merges = int((changes["change"] == "merge").sum())
     splits = int((changes["change"] == "split").sum())
-    context.log.info(f"resolved {frame.height} records into {n_persons} persons; {merges} merge(s), {splits} split(s)")
-    refused = int(stats["cap_refusals"])
+    context.log.info(
+        f"{'resolved all' if not incremental else 'attached new'} person records: {frame.height} records, "
+        f"{n_persons} persons; {merges} merge(s), {splits} split(s)"
+    )
+    refused = int(stats.get("cap_refusals", 0))
     return dg.MaterializeResult(
         check_results=[dg.AssetCheckResult(
             check_name="cluster_cap",
             passed=refused == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"cap_refusals": refused, "birth_date_refusals": int(stats["birth_date_refusals"]),
+            metadata={"cap_refusals": refused, "birth_date_refusals": int(stats.get("birth_date_refusals", 0)),
                       "largest_person_records": int(largest or 0), "cap": resolver.Config.max_cluster},
         )],
         metadata=write_metadata(
@@ -99,15 +198,16 @@ def person_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             records_per_person=round(frame.height / n_persons, 3) if n_persons else 0.0,
             merges=merges,
             splits=splits,
-            deterministic_links=int(stats["deterministic_links"]),
-            links_accepted=int(stats["links_accepted"]),
-            candidate_pairs=int(stats["candidate_pairs"]),
-            blocking_reduction_ratio=round(float(stats["reduction_ratio"]), 6),
-            placeholder_emails=int(stats["placeholder_emails"]),
-            placeholder_phones=int(stats["placeholder_phones"]),
-            never_merge_pairs=int(stats["never_merge_pairs"]),
+            mode="full re-resolution" if not incremental else "new records attached",
+            records_resolved=int(stats.get("records", stats.get("records_new", 0))),
+            links_accepted=int(stats.get("links_accepted", 0)),
+            candidate_pairs=int(stats.get("candidate_pairs", 0)),
+            placeholder_emails=int(stats.get("placeholder_emails", 0)),
+            placeholder_phones=int(stats.get("placeholder_phones", 0)),
+            never_merge_pairs=int(stats.get("never_merge_pairs", 0)),
             largest_cluster=int(largest or 0),
-            resolve_seconds=float(stats["seconds_total"]),
+            resolve_seconds=float(stats.get("seconds_total", 0.0)),
+            **({"blocking_reduction_ratio": round(float(stats["reduction_ratio"]), 6)} if "reduction_ratio" in stats else {}),
         ),
     )
 
