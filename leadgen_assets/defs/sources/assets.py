@@ -9,6 +9,7 @@ ledger event land together or not at all.
 
 import datetime as dt
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,11 +94,11 @@ class _Ingestion:
         self.pending: list[tuple[dict, pl.DataFrame | None, bool]] = []  # (event, rows, rows to replace)
         self.pending_bytes = 0
 
-    def file(self, path: Path, rel: str, day: dt.date) -> dict | None:
+    def file(self, path: Path, rel: str, day: dt.date, facts_ahead: Future | None = None) -> dict | None:
         """Plan, read and queue (or stream) one file; returns its event, or None when the
-        file is already loaded as it is."""
+        file is already loaded as it is. ``facts_ahead``: its ``inspect`` already under way."""
         try:
-            facts = inspect(path)
+            facts = facts_ahead.result() if facts_ahead is not None else inspect(path)
         except READ_ERRORS as exc:  # gone or unreadable since the folder was listed
             previous = self.state.files.get(rel)
             return self._queue(ledger.event(
@@ -190,6 +191,37 @@ class _Ingestion:
         event = self.state.record(event)
         self.w.append(ledger.TABLE, ledger.frame([event]))
         return event
+
+
+class _FactsAhead:
+    """The content hash and encoding of the next files, computed in a background thread
+    while the current file is parsed and written. Hashing and file reads release the GIL,
+    so on two cores most of a run's hashing costs no wall time. Ask in listing order."""
+
+    AHEAD = 2
+
+    def __init__(self, paths: list[Path]):
+        self.paths, self.next = paths, 0
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgen-inspect")
+        self.futures: dict[Path, Future] = {}
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.next < len(self.paths) and len(self.futures) < self.AHEAD:
+            path = self.paths[self.next]
+            self.futures[path] = self.pool.submit(inspect, path)
+            self.next += 1
+
+    def facts(self, path: Path) -> Future:
+        future = self.futures.pop(path, None) or self.pool.submit(inspect, path)
+        self._fill()
+        return future
+
+    def __enter__(self) -> "_FactsAhead":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _file_slice(event: dict) -> dict[str, list]:
@@ -285,18 +317,20 @@ def build_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             ingestion = _Ingestion(w, spec, state, config, context.run.run_id)
             # About ten progress lines per run: each log line is an event in the Dagster instance.
             every, since, span_start = max(1, len(days) // 10), 0, days[0]
-            for n, day in enumerate(days, 1):
-                paths = delivered_files(landing, spec.name, day)
-                names = [str(p.relative_to(landing)) for p in paths]
-                events += [
-                    e for p, rel in zip(paths, names, strict=True) if (e := ingestion.file(p, rel, day)) is not None
-                ]
-                vanished += sorted(set(state.active_files(f"{spec.name}/{day.isoformat()}/")) - set(names))
-                seen += len(paths)
-                if n % every == 0 or n == len(days):
-                    ingestion.flush()
-                    _log_progress(context, span_start, day, events[since:], n, len(days))
-                    since, span_start = len(events), day + dt.timedelta(days=1)
+            listing = [(day, delivered_files(landing, spec.name, day)) for day in days]
+            with _FactsAhead([p for _, paths in listing for p in paths]) as ahead:
+                for n, (day, paths) in enumerate(listing, 1):
+                    names = [str(p.relative_to(landing)) for p in paths]
+                    events += [
+                        e for p, rel in zip(paths, names, strict=True)
+                        if (e := ingestion.file(p, rel, day, ahead.facts(p))) is not None
+                    ]
+                    vanished += sorted(set(state.active_files(f"{spec.name}/{day.isoformat()}/")) - set(names))
+                    seen += len(paths)
+                    if n % every == 0 or n == len(days):
+                        ingestion.flush()
+                        _log_progress(context, span_start, day, events[since:], n, len(days))
+                        since, span_start = len(events), day + dt.timedelta(days=1)
             if not w.table_exists(table):  # a source that has delivered nothing yet still has its table
                 w.insert(table, pl.DataFrame(schema=RAW_SCHEMA), slice_={})
         current = _current_files(store, spec.name, days)
