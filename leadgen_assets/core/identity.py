@@ -79,6 +79,8 @@ WITH input AS ({records})
 SELECT *, md5(list_value(first_name, last_name, email, phone, company, website, city, postcode, country)::VARCHAR)
        AS input_digest
 FROM input
+-- a record delivered again on a later day (the same lead id re-exported) is one record: its latest delivery
+QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY delivery_date DESC, seen_at DESC NULLS LAST) = 1
 """
 PERSON_RECORDS_UNION_SQL = """
 WITH contacts AS (
@@ -173,7 +175,8 @@ FROM named JOIN sources USING (person_id)
 
 
 # Lead-to-account matching. Rules, in order: the person's company domain is a CRM
-# account's website domain; the company name key equals a CRM account's; otherwise the
+# account's website domain; the company name key equals a CRM account's, unless both have
+# a domain (then they differ, and the names only collide); otherwise the
 # person's company becomes a new-account candidate keyed by its domain (or name). A
 # placeholder domain (test.com) or an academic one (.edu: students are not buyers) never
 # makes a candidate account; it still matches a CRM account that really has it.
@@ -184,7 +187,7 @@ WITH crm AS (
 ),
 crm_domain AS (SELECT domain, min(account_id) AS account_id FROM crm WHERE domain IS NOT NULL GROUP BY domain),
 crm_name AS (
-    SELECT company_key, min(account_id) AS account_id FROM crm WHERE company_key IS NOT NULL
+    SELECT company_key, min(account_id) AS account_id, min(domain) AS domain FROM crm WHERE company_key IS NOT NULL
     GROUP BY company_key HAVING count(*) = 1
 ),
 p AS (
@@ -204,7 +207,8 @@ SELECT p.person_id,
        d.account_id IS NOT NULL OR n.account_id IS NOT NULL AS is_crm_account
 FROM p
 LEFT JOIN crm_domain d ON d.domain = p.company_domain
-LEFT JOIN crm_name n ON n.company_key = p.company_key
+-- the same name on two websites is two companies: a name matches only where a domain cannot contradict it
+LEFT JOIN crm_name n ON n.company_key = p.company_key AND (p.company_domain IS NULL OR n.domain IS NULL)
 WHERE d.account_id IS NOT NULL OR n.account_id IS NOT NULL
    OR p.candidate_domain IS NOT NULL
    OR (p.company_domain IS NULL AND p.company_key IS NOT NULL AND p.company_key NOT IN (PLACEHOLDER_COMPANIES))

@@ -110,11 +110,12 @@ def _attach_new(records: pl.DataFrame, stored: pl.DataFrame, retired: set[str]) 
     )
     prepared = resolver.prepare_for_store(fresh, logic.PERSON_ROLES, "record_key")
     frame = pl.concat([kept, _person_records(fresh, assigned, prepared)], how="vertical_relaxed").sort("record_key")
-    merges = inc.merges.select(
+    sizes = stored.group_by(pl.col("person_id").alias("absorbed_person_id")).agg(pl.len().cast(pl.Int64).alias("records"))
+    merges = inc.merges.join(sizes, on="absorbed_person_id", how="left").select(
         pl.lit("merge").alias("change"),
         pl.col("into_person_id").alias("person_id"),
         pl.col("absorbed_person_id").alias("other_person_id"),
-        pl.lit(None, dtype=pl.Int64).alias("records"),
+        "records",
         "rule",
         "score",
         (pl.lit("a new record linked by ") + pl.col("rule") + pl.lit(" evidence joined the two; the person seen first survives")).alias("reason"),

@@ -1,5 +1,7 @@
-"""Suppression is safe: a person with any suppressed record is suppressed, and no later merge
-or split of person ids ever un-suppresses a record (core/identity.py's golden-record SQL)."""
+"""The identity SQL of core/identity.py on small hand-made tables: suppression is safe (a person
+with any suppressed record is suppressed, and no later merge or split of person ids ever
+un-suppresses a record), golden-record fields name their source, and lead-to-account
+matching by company name never overrides a contradicting domain."""
 
 from __future__ import annotations
 
@@ -88,3 +90,27 @@ def test_golden_record_fields_name_their_source_record() -> None:
     _run(con, [0] * N)
     row = con.execute("SELECT email_key, email_key_source, phone_e164, phone_e164_source FROM identity.persons").fetchall()[0]
     assert row == ("p7@acme-it.com", "r7", "+441632960001", "r5")  # the latest email; the only phone
+
+
+def test_a_company_name_matches_a_crm_account_only_where_no_domain_contradicts_it() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA signals; CREATE SCHEMA identity")
+    con.execute("""CREATE TABLE signals.crm_accounts AS SELECT * FROM (VALUES
+        ('001A', 'northwind it', 'northwind.com', TIMESTAMP '2026-06-01 00:00:00', DATE '2026-06-01', 2),
+        ('001B', 'contoso', NULL, TIMESTAMP '2026-06-01 00:00:00', DATE '2026-06-01', 3)
+    ) t(account_id, company_key, domain, modified_at, delivery_date, source_line)""")
+    con.execute("""CREATE TABLE identity.persons AS SELECT * FROM (VALUES
+        ('P1', 'northwind it', 'northwind-it.co.uk'),  -- same name, another website: another company
+        ('P2', 'northwind it', NULL),                  -- free mail, no website: the name is the evidence
+        ('P3', 'contoso', 'contoso.io'),               -- the CRM account has no domain to contradict
+        ('P4', 'other', 'northwind.com')               -- the CRM account's own domain
+    ) t(person_id, company_key, company_domain)""")
+    matches = dict(
+        (p, (a, rule)) for p, a, rule in con.execute(
+            f"SELECT person_id, account_id, match_rule FROM ({identity.ACCOUNT_MATCHES_SQL})"
+        ).fetchall()
+    )
+    assert matches["P1"][1] == "candidate_domain" and not matches["P1"][0].startswith("001")
+    assert matches["P2"] == ("001A", "crm_company_name")
+    assert matches["P3"] == ("001B", "crm_company_name")
+    assert matches["P4"] == ("001A", "crm_domain")
