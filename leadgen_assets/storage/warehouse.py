@@ -304,13 +304,20 @@ class Writer:
         *,
         allow_empty: bool = False,
         params: Sequence[Any] | dict[str, Any] | None = None,
+        derived: bool = False,
     ) -> WriteReport:
-        """Atomically replace all rows of an unpartitioned table (same schema rules)."""
+        """Atomically replace all rows of an unpartitioned table (same schema rules).
+
+        ``derived``: the table is rebuilt whole from other tables on every run, so a schema
+        change (a newer leadgen adding a column) drops and recreates it in the same
+        transaction instead of being refused: nothing is lost that the run does not rebuild."""
         started = time.perf_counter()
         with self._incoming(data, params):
             n_in = self._count(self._INCOMING)
             incoming = self._incoming_columns()
             with self._tx():
+                if derived and self.table_exists(table) and schema_changes(_columns(self.con, table), incoming):
+                    self.drop_table(table)
                 created = self._ensure_table(table, incoming)
                 existing_rows = 0 if created else self._count(table)
                 if n_in == 0 and existing_rows and not allow_empty:

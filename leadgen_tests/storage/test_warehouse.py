@@ -249,3 +249,16 @@ def test_delivered_text_is_stored_with_zstd(wh: Warehouse) -> None:
         ).fetchall())
     assert "ZSTD" in used["record"]
     assert wh.query("SELECT record FROM sources.raw WHERE delivery_date = ?", [D1])["record"].to_list() == raw["record"].to_list()
+
+
+def test_a_derived_table_is_rebuilt_on_a_schema_change_and_any_other_refuses(wh: Warehouse) -> None:
+    old = pl.DataFrame({"person_id": ["P1", "P2"]})
+    new = pl.DataFrame({"person_id": ["P1"], "email_key_source": ["form_leads:g1"]})
+    with wh.writer() as w:
+        w.replace_table("identity.persons", old)
+        w.replace_table("identity.accounts", old)
+        w.replace_table("identity.persons", new, derived=True)
+        with pytest.raises(SchemaChangeError):
+            w.replace_table("identity.accounts", new)
+    assert wh.query("SELECT * FROM identity.persons").rows() == [("P1", "form_leads:g1")]
+    assert wh.query("SELECT * FROM identity.accounts ORDER BY 1").rows() == [("P1",), ("P2",)]

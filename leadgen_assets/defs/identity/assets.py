@@ -162,7 +162,7 @@ def person_records(
         if w.table_exists("identity.person_records"):
             stored = w.con.sql("SELECT * FROM identity.person_records").pl()
             if set(stored.columns) != {*PERSON_RECORD_COLUMNS, *STORED}:
-                stored = None  # written by an older leadgen: resolve afresh (ids are kept)
+                stored = None  # written by an older leadgen: resolve afresh; ids are kept, the table rebuilt
         incremental = stored is not None and not config.full_refresh
         if incremental:
             retired = set(w.con.sql(f"SELECT other_person_id FROM {CHANGES}").pl()["other_person_id"].to_list()) if w.table_exists(CHANGES) else set()
@@ -173,7 +173,7 @@ def person_records(
             frame, changes, stats = _resolve_all(records, previous)
         changes = _stamped(changes, context.run.run_id)
         with w.transaction():  # the records and the log of how ids moved land together
-            report = w.replace_table("identity.person_records", frame)
+            report = w.replace_table("identity.person_records", frame, derived=True)
             if changes.height:
                 w.append(CHANGES, changes)
         largest = frame.group_by("person_id").len()["len"].max() if frame.height else 0
@@ -232,7 +232,7 @@ def persons(warehouse: WarehouseResource) -> dg.MaterializeResult:
         w.con.execute("CREATE SCHEMA IF NOT EXISTS identity")
         w.con.execute(logic.SUPPRESSED_RECORDS_DDL)
         with w.transaction():
-            report = w.replace_table("identity.persons", logic.PERSONS_SQL)
+            report = w.replace_table("identity.persons", logic.PERSONS_SQL, derived=True)
             w.append("identity.suppressed_records", logic.NEW_SUPPRESSED_RECORDS_SQL)
         suppressed, multi = w.con.execute(
             "SELECT count(*) FILTER (WHERE is_suppressed), count(*) FILTER (WHERE n_records > 1) FROM identity.persons"
