@@ -71,17 +71,7 @@ SELECT 'consent_events:' || event_id, 'consent_events', NULL,
 FROM signals.consent_events
 """
 
-# The resolver's input: one row per person-bearing record, columns named by their role, and
-# a digest of them that tells a record changed at its source (a CRM contact edited) since
-# it was resolved.
-PERSON_INPUT_SQL = """
-WITH input AS ({records})
-SELECT *, md5(list_value(first_name, last_name, email, phone, company, website, city, postcode, country)::VARCHAR)
-       AS input_digest
-FROM input
--- a record delivered again on a later day (the same lead id re-exported) is one record: its latest delivery
-QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY delivery_date DESC, seen_at DESC NULLS LAST) = 1
-"""
+# Every person-bearing record, in the resolver's roles (the input of PERSON_INPUT_SQL below).
 PERSON_RECORDS_UNION_SQL = """
 WITH contacts AS (
     SELECT * FROM signals.crm_contacts
@@ -110,7 +100,17 @@ SELECT 'consent_events:' || event_id, 'consent_events', NULL, delivery_date, occ
        NULL, NULL, email, phone_e164, NULL, NULL, NULL, NULL, NULL
 FROM signals.consent_events
 """
-PERSON_INPUT_SQL = PERSON_INPUT_SQL.replace("{records}", PERSON_RECORDS_UNION_SQL)
+# The resolver's input: one row per person-bearing record, columns named by their role, and
+# a digest of them that tells a record changed at its source (a CRM contact edited) since
+# it was resolved.
+PERSON_INPUT_SQL = f"""
+WITH input AS ({PERSON_RECORDS_UNION_SQL})
+SELECT *, md5(list_value(first_name, last_name, email, phone, company, website, city, postcode, country)::VARCHAR)
+       AS input_digest
+FROM input
+-- a record delivered again on a later day (the same lead id re-exported) is one record: its latest delivery
+QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY delivery_date DESC, seen_at DESC NULLS LAST) = 1
+"""
 
 # role -> column of PERSON_INPUT_SQL
 PERSON_ROLES = {
