@@ -197,3 +197,28 @@ def test_placeholder_and_academic_domains_make_no_account(world) -> None:
     ) == 0
     # students and test entries exist in the world, so the rule had something to refuse
     assert count(world, "SELECT count(*) FROM identity.persons WHERE company_domain LIKE '%.edu'") > 0
+
+
+def test_engagement_before_identification_counts_for_the_person(world) -> None:
+    # Leads whose visitor was first tied to the person by this very form submit: every page
+    # view of that visitor in the 30 days before is anonymous browsing, and it must count.
+    expected = world.store.query(
+        """WITH first_links AS (
+               SELECT f.lead_id, f.submitted_at, v.anonymous_id
+               FROM signals.form_leads f
+               JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
+               JOIN identity.visitor_map v ON v.person_id = pr.person_id AND v.anonymous_id = f.anonymous_id
+               WHERE v.linked_at = f.submitted_at AND v.via = 'form_submit'
+           )
+           SELECT l.lead_id, count(w.event_id) FILTER (WHERE w.event_type = 'page') AS anonymous_views
+           FROM first_links l LEFT JOIN signals.web_events w
+             ON w.anonymous_id = l.anonymous_id AND w.event_at <= l.submitted_at
+            AND w.event_at > l.submitted_at - INTERVAL 30 DAY AND w.delivery_date <= CAST(l.submitted_at AS DATE)
+           GROUP BY l.lead_id"""
+    )
+    features = world.store.query("SELECT lead_id, pageviews_30d FROM features.lead_features")
+    joined = expected.join(features, on="lead_id")
+    with_history = joined.filter(pl.col("anonymous_views") > 0)
+    assert with_history.height > 50
+    # the person may have other visitors too, so their views can only add to the anonymous ones
+    assert (with_history["pageviews_30d"] >= with_history["anonymous_views"]).all()
