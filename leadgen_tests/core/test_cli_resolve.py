@@ -126,9 +126,13 @@ def test_unreadable_or_missing_input_exits_2_without_quoting_it(tmp_path: Path) 
     ragged = tmp_path / "ragged.csv"
     ragged.write_text(f"a,b\nx@y.com,1\n{SECRET}@y.com,2,3,4\n")
     result = invoke("resolve", ragged, "--map", "a=email")
-    assert result.exit_code in (0, 2)  # read leniently or refused in one line, never quoted
-    if result.exit_code == 2:
-        assert "cannot read" in result.output and len(result.output.strip().splitlines()) == 1
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "line 3: wrong number of fields: 4, the header has 2 (1 such line(s))" in result.output
+    assert SECRET not in result.output
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("a,b\nJos\u00e9@y.com,1\n".encode("cp1252"))
+    result = invoke("resolve", latin1, "--map", "a=email")
+    assert result.exit_code == 2 and "is encoded as cp1252, not UTF-8" in result.output
 
 
 def test_resolve_eval_without_the_truth_column_exits_2(people: Path) -> None:
