@@ -16,8 +16,6 @@ Runs as SQL on a DuckDB connection that holds the signals tables; no Dagster her
 
 from __future__ import annotations
 
-import duckdb
-
 MAX_NAMES_PER_KEY = 3
 
 # Values people type when they do not want to give theirs. They are never identifiers.
