@@ -56,12 +56,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     con = duckdb.connect()
     # the input view, with the block keys as columns (Splink blocks on columns or SQL)
-    con.execute(f"""
+    con.execute("""
         CREATE TABLE recs AS SELECT rid AS unique_id, "first", first_canon, "last", email_link, email_local,
             phone_link, right(phone_link, 7) AS phone7, company, domain, postcode, city, country
-        FROM read_parquet({_literal(args.input)})
+        FROM read_parquet(?)
         WHERE NOT is_placeholder_record
-    """)
+    """, [str(args.input)])
     n = con.execute("SELECT count(*) FROM recs").fetchall()[0][0]
     started = time.perf_counter()
     db_api = DuckDBAPI(con)
@@ -108,18 +108,18 @@ def main(argv: list[str] | None = None) -> dict:
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=args.threshold)
     out_table = clusters.physical_name
-    con.execute(f"COPY (SELECT unique_id AS rid, cluster_id FROM {out_table}) TO {_literal(args.output)} (FORMAT parquet)")
+    con.sql(f"SELECT unique_id AS rid, cluster_id FROM {_ident(out_table)}").to_parquet(str(args.output))
     wall = time.perf_counter() - started
-    n_pairs = con.execute(f"SELECT count(*) FROM {predictions.physical_name}").fetchall()[0][0]
+    n_pairs = con.execute(f"SELECT count(*) FROM {_ident(predictions.physical_name)}").fetchall()[0][0]
     result = {"records": n, "links": n_pairs, "seconds_train": round(t_train, 2), "seconds_predict": round(t_predict, 2),
               "seconds_total": round(wall, 2), "peak_rss_mb": round(peak_rss_mb(), 1)}
     print(json.dumps(result))
     return result
 
 
-def _literal(path: str) -> str:
-    """A SQL string literal of a file path we chose (no data text reaches the SQL)."""
-    return "'" + path.replace("'", "''") + "'"
+def _ident(name: str) -> str:
+    """A table name Splink generated, quoted as an identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 if __name__ == "__main__":

@@ -132,9 +132,10 @@ def _check_csv_lines(path: Path) -> None:
                            f"({bad} such line(s)); fix or remove them and run again")
 
 
-def read_input(path: Path, columns: list[str]):
-    """The ``columns`` of INPUT as a polars frame; CSV cells as text."""
-    _, header, read = _reader(path)
+def read_input(path: Path, columns: list[str], reader=None):
+    """The ``columns`` of INPUT as a polars frame; CSV cells as text. ``reader``: what
+    ``_reader(path)`` gave, when the caller has it already (a CSV is checked once)."""
+    _, header, read = reader or _reader(path)
     absent = [c for c in columns if c not in header]
     if absent:
         raise UsageProblem(f"column {absent[0]!r} is not in {str(path)!r} ({len(header)} columns); "
@@ -165,9 +166,9 @@ def _out_format(out: Path) -> str:
     raise UsageProblem(f"--out {str(out)!r} must end in .parquet or .csv")
 
 
-def _load(input_path: Path, mapping: dict[str, str], id_column: str | None, extra: list[str]):
+def _load(input_path: Path, mapping: dict[str, str], id_column: str | None, extra: list[str], reader=None):
     columns = list(dict.fromkeys([*mapping.values(), *([id_column] if id_column else []), *extra]))
-    frame = read_input(input_path, columns)
+    frame = read_input(input_path, columns, reader)
     _check_ids(frame, id_column)
     return frame
 
@@ -271,11 +272,11 @@ def resolve_eval_command(
     started = time.perf_counter()
     try:
         roles = parse_mapping(mapping)
-        _, header, _ = _reader(input_path)
-        if truth not in header:
+        reader = _reader(input_path)
+        if truth not in reader[1]:
             raise UsageProblem(f"--truth column {truth!r} is not in {str(input_path)!r}; "
                                "name the column that holds the true person ids")
-        frame = _load(input_path, roles, id_column, [truth])
+        frame = _load(input_path, roles, id_column, [truth], reader)
     except UsageProblem as problem:
         raise _fail(str(problem)) from None
     t_read = time.perf_counter() - started

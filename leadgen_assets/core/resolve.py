@@ -173,6 +173,7 @@ class Resolution:
     clusters: pl.DataFrame   # record_id, cluster_id (input order)
     links: pl.DataFrame      # links over the threshold: l, r (input row indices), score, rule, never_merge, accepted
     stats: dict
+    prepared: pl.DataFrame | None = None  # STORE_COLUMNS of every record (id order): what prepare_for_store gives
 
 
 # --------------------------------------------------------------------------- prepare
@@ -516,7 +517,7 @@ def resolve(frame: pl.DataFrame, mapping: dict[str, str], id_column: str | None 
                  links_accepted=int(accepted_mask.sum()), seconds_prepare=round(t_prep, 3),
                  seconds_link=round(t_link, 3), seconds_cluster=round(t_cluster, 3),
                  seconds_total=round(time.perf_counter() - t0, 3))
-    return Resolution(clusters=clusters, links=out_links, stats=stats)
+    return Resolution(clusters=clusters, links=out_links, stats=stats, prepared=recs.select(STORE_COLUMNS))
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
@@ -556,13 +557,23 @@ def _links(con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, config: Config) -
     timings["score"] = time.perf_counter() - t
     n = recs.height
     total = n * (n - 1) / 2
-    fuzzy = scored.select("l", "r", "score", "never_merge", pl.lit("fuzzy").alias("rule"))
-    det_links = det.with_columns(pl.lit(DETERMINISTIC_SCORE).alias("score"),
-                                 pl.lit(None, dtype=pl.Utf8).alias("never_merge"))
-    links = pl.concat([det_links.select(fuzzy.columns).cast(fuzzy.schema), fuzzy])
+    links, stats = _combine_links(det, scored, recs, candidates, skipped, skipped_records, timings)
+    stats["reduction_ratio"] = 1.0 - candidates / total if total else 1.0
+    return links, stats
+
+
+def _combine_links(det: pl.DataFrame, scored: pl.DataFrame, recs: pl.DataFrame, candidates: int, skipped: int,
+                   skipped_records: int, timings: dict[str, float]) -> tuple[pl.DataFrame, dict]:
+    """Deterministic and scored links in one frame (l, r, score, never_merge, rule), and the
+    link stage's figures; ``recs`` are the records whose placeholders are counted."""
+    fuzzy = scored.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64), "score", "never_merge",
+                          pl.lit("fuzzy").alias("rule"))
+    det_links = det.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64),
+                           pl.lit(DETERMINISTIC_SCORE).alias("score"), pl.lit(None, dtype=pl.Utf8).alias("never_merge"),
+                           "rule")
+    links = pl.concat([det_links.cast(fuzzy.schema), fuzzy])
     stats = {
         "candidate_pairs": int(candidates),
-        "reduction_ratio": 1.0 - candidates / total if total else 1.0,
         "deterministic_links": det_links.height,
         "blocks_skipped": int(skipped), "records_in_skipped_blocks": int(skipped_records),
         "never_merge_pairs": int(scored["never_merge"].is_not_null().sum()),
@@ -926,22 +937,8 @@ def _increment_links(con: duckdb.DuckDBPyConnection, fresh: pl.DataFrame, old: p
                     "DROP TABLE IF EXISTS inc_blocks; DROP TABLE IF EXISTS pairs; DROP TABLE IF EXISTS recs")
         con.unregister("inc_new")
         con.unregister("inc_old")
-    fuzzy = scored.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64), "score", "never_merge",
-                          pl.lit("fuzzy").alias("rule"))
-    det_links = det.select(pl.col("l").cast(pl.Int64), pl.col("r").cast(pl.Int64),
-                           pl.lit(DETERMINISTIC_SCORE).alias("score"), pl.lit(None, dtype=pl.Utf8).alias("never_merge"),
-                           "rule")
-    links = pl.concat([det_links.cast(fuzzy.schema), fuzzy])
-    stats = {
-        "candidate_pairs": int(candidates),
-        "existing_records_compared": int(old_compared),
-        "deterministic_links": det_links.height,
-        "blocks_skipped": int(skipped), "records_in_skipped_blocks": int(skipped_records),
-        "never_merge_pairs": int(scored["never_merge"].is_not_null().sum()),
-        "placeholder_emails": int(fresh.filter(pl.col("email_placeholder"))["email_key"].n_unique()),
-        "placeholder_phones": int(fresh.filter(pl.col("phone_placeholder"))["phone"].n_unique()),
-        **{f"seconds_link_{k}": round(v, 3) for k, v in timings.items()},
-    }
+    links, stats = _combine_links(det, scored, fresh, candidates, skipped, skipped_records, timings)
+    stats["existing_records_compared"] = int(old_compared)
     return links, stats
 
 

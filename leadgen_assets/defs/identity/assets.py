@@ -9,7 +9,7 @@ from leadgen_assets.core import identity as logic
 from leadgen_assets.core import person_ids
 from leadgen_assets.core import resolve as resolver
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
-from leadgen_assets.storage.warehouse import Warehouse, WriteReport
+from leadgen_assets.storage.warehouse import Warehouse, WriteReport, qualified
 
 
 def rebuild(store: Warehouse, table: str, sql: str, summary_sql: str) -> tuple[WriteReport, pl.DataFrame]:
@@ -71,8 +71,7 @@ def _resolve_all(records: pl.DataFrame, previous: pl.DataFrame) -> tuple[pl.Data
     res = resolver.resolve(records, logic.PERSON_ROLES, id_column="record_key")
     clusters = res.clusters.rename({"record_id": "record_key"})
     assigned, changes = person_ids.reconcile(records, clusters, previous, _links_by_key(records, res))
-    prepared = resolver.prepare_for_store(records, logic.PERSON_ROLES, "record_key")
-    return _person_records(records, assigned, prepared), changes, res.stats
+    return _person_records(records, assigned, res.prepared), changes, res.stats
 
 
 def _attach_new(records: pl.DataFrame, stored: pl.DataFrame, retired: set[str]) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
@@ -165,7 +164,10 @@ def person_records(
                 stored = None  # written by an older leadgen: resolve afresh; ids are kept, the table rebuilt
         incremental = stored is not None and not config.full_refresh
         if incremental:
-            retired = set(w.con.sql(f"SELECT other_person_id FROM {CHANGES}").pl()["other_person_id"].to_list()) if w.table_exists(CHANGES) else set()
+            retired = (
+                set(w.con.sql(f"SELECT other_person_id FROM {qualified(CHANGES)}").pl()["other_person_id"].to_list())
+                if w.table_exists(CHANGES) else set()
+            )
             frame, changes, stats = _attach_new(records, stored, retired)
         else:
             previous = w.con.sql("SELECT record_key, person_id FROM identity.person_records").pl() if w.table_exists(
