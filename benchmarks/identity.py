@@ -118,6 +118,10 @@ def evaluate(root: Path) -> dict:
         "lead_to_account_accuracy_crm_accounts": round(float(in_crm["correct"].mean()), 5) if in_crm.height else None,
         "lead_to_account_accuracy_others": round(float(leads.filter(~pl.col("truly_in_crm"))["correct"].mean()), 5),
         "leads_truly_at_crm_accounts": in_crm.height,
+        "lead_to_account_by_rule": {
+            rule or "no account": {"leads": n, "accuracy": round(acc, 5)}
+            for rule, n, acc in leads.group_by("match_rule").agg(pl.len(), pl.col("correct").mean()).sort("len", descending=True).iter_rows()
+        },
         "visitors_stitched": stitched.height,
         "stitching_accuracy": round(float((stitched["majority_person"] == stitched["true_person_id"]).mean()), 5)
         if stitched.height else None,

@@ -52,6 +52,7 @@ FEATURES = (
     Feature("prior_channels_90d", "engagement", "Distinct channels of those earlier submits.", (0, 6)),
     Feature("account_engaged_people_30d", "engagement", "Other people of the same account with web activity in the 30 full days before the lead's day.", (0, 100)),
     Feature("account_events_30d", "engagement", "Web events of the whole account in the 30 full days before the lead's day.", (0, 10_000)),
+    Feature("buying_committee_size_30d", "engagement", "People of the account, the lead included, with web activity in the 30 full days before the lead's day (from the knowledge graph).", (0, 100)),
     Feature("is_test", "risk", "Looks like a test submission (test names, test domains)."),
     Feature("is_student", "risk", "A student (.edu address or student title)."),
     Feature("is_gibberish", "risk", "Name with no vowels or keyboard mashing."),
@@ -105,32 +106,34 @@ prior AS (
       AND pr.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
--- Account engagement counts whole days: the 30 full days before the lead's submit day,
--- from colleagues' activity pre-aggregated per person and day (far cheaper than joining
--- every lead to every event of every colleague, and still strictly before the lead).
-person_days AS (
-    SELECT v.person_id, CAST(w.event_at AS DATE) AS event_day, w.delivery_date,
-           CAST(v.linked_at AS DATE) AS link_day, count(*) AS events
-    FROM signals.web_events w JOIN identity.visitor_map v ON v.anonymous_id = w.anonymous_id
-    WHERE w.event_at >= $first::DATE - INTERVAL 31 DAY AND w.event_at < $last::DATE
-    GROUP BY ALL
-),
+-- Account engagement and the buying committee count whole days: the 30 full days before the
+-- lead's submit day, from the graph's person -engaged_with-> account activity (identity.
+-- account_activity), using only events delivered by the lead's delivery day and visitors
+-- identified before its submit day.
 acct AS (
     SELECT l.lead_id,
-           count(DISTINCT pd.person_id) FILTER (WHERE pd.person_id <> l.person_id) AS account_engaged_people_30d,
-           sum(pd.events) AS account_events_30d
+           count(DISTINCT a.person_id) AS buying_committee_size_30d,
+           count(DISTINCT a.person_id) FILTER (WHERE a.person_id <> l.person_id) AS account_engaged_people_30d,
+           sum(a.events) AS account_events_30d
     FROM leads l
-    JOIN identity.account_matches m ON m.account_id = l.account_id
-    JOIN person_days pd ON pd.person_id = m.person_id
-    WHERE pd.event_day >= CAST(l.scored_at AS DATE) - 30 AND pd.event_day < CAST(l.scored_at AS DATE)
-      AND pd.link_day < CAST(l.scored_at AS DATE) AND pd.delivery_date <= l.delivery_date
+    JOIN identity.account_activity a ON a.account_id = l.account_id
+    WHERE a.event_day >= CAST(l.scored_at AS DATE) - 30 AND a.event_day < CAST(l.scored_at AS DATE)
+      AND a.link_day < CAST(l.scored_at AS DATE) AND a.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
+),
+-- The existing owner of the person's account (person -works_at-> account <-owns- rep), as of
+-- the lead's delivery day: the ownership span of identity.account_owners that covers it.
+owner AS (
+    SELECT l.lead_id, o.owner_id
+    FROM leads l JOIN identity.account_owners o
+      ON o.account_id = l.account_id AND o.valid_from <= l.delivery_date
+     AND (o.valid_to IS NULL OR l.delivery_date < o.valid_to)
 ),
 -- One version of each CRM account and enrichment record per delivery day; a lead sees the
 -- latest version delivered on or before its own delivery day. (A hash join plus a window
 -- over the few versions of each record: DuckDB's ASOF join fanned out badly here.)
 crm_versions AS (
-    SELECT account_id, delivery_date, industry, employees, region, country, owner_id FROM signals.crm_accounts
+    SELECT account_id, delivery_date, industry, employees, region, country FROM signals.crm_accounts
     QUALIFY row_number() OVER (PARTITION BY account_id, delivery_date ORDER BY modified_at DESC, source_line DESC) = 1
 ),
 enr_versions AS (
@@ -138,7 +141,7 @@ enr_versions AS (
     QUALIFY row_number() OVER (PARTITION BY domain, delivery_date ORDER BY source_file DESC, source_line DESC) = 1
 ),
 crm AS (
-    SELECT l.lead_id, c.account_id AS crm_account_id, c.industry, c.employees, c.region, c.country, c.owner_id
+    SELECT l.lead_id, c.account_id AS crm_account_id, c.industry, c.employees, c.region, c.country
     FROM leads l JOIN crm_versions c ON c.account_id = l.account_id AND c.delivery_date <= l.delivery_date
     QUALIFY row_number() OVER (PARTITION BY l.lead_id ORDER BY c.delivery_date DESC) = 1
 ),
@@ -157,7 +160,7 @@ crowded_phones AS (
     QUALIFY row_number() OVER (PARTITION BY phone_e164 ORDER BY first_day, last_name_key) = 4
 )
 SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.channel, l.campaign,
-       l.company_domain, crm.owner_id AS crm_owner_id,
+       l.company_domain, owner.owner_id AS crm_owner_id,
        coalesce(crm.industry, enr.industry, l.form_industry) AS industry,
        coalesce(crm.employees, enr.employee_count, l.form_employees) AS employees,
        coalesce(crm.region, enr.region) AS region,
@@ -179,6 +182,7 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
        coalesce(prior.prior_channels_90d, 0) AS prior_channels_90d,
        coalesce(acct.account_engaged_people_30d, 0) AS account_engaged_people_30d,
        coalesce(acct.account_events_30d, 0) AS account_events_30d,
+       coalesce(acct.buying_committee_size_30d, 0) AS buying_committee_size_30d,
        coalesce(l.first_name_key IN ('test', 'asdf', 'qwerty', 'foo', 'xxx')
                 OR l.last_name_key IN ('test', 'asdf', 'qwerty', 'bar', 'xxx')
                 OR PLACEHOLDER_EMAIL, false) AS is_test,
@@ -191,6 +195,7 @@ FROM leads l
 LEFT JOIN eng USING (lead_id)
 LEFT JOIN prior USING (lead_id)
 LEFT JOIN acct USING (lead_id)
+LEFT JOIN owner USING (lead_id)
 LEFT JOIN crm USING (lead_id)
 LEFT JOIN enr USING (lead_id)
 LEFT JOIN crowded_phones cp ON cp.phone_e164 = l.phone_e164

@@ -172,12 +172,33 @@ FROM named JOIN sources USING (person_id)
 ))
 
 
-# Lead-to-account matching. Rules, in order: the person's company domain is a CRM
-# account's website domain; the company name key equals a CRM account's, unless both have
-# a domain (then they differ, and the names only collide); otherwise the
-# person's company becomes a new-account candidate keyed by its domain (or name). A
-# placeholder domain (test.com) or an academic one (.edu: students are not buyers) never
+# Lead-to-account matching. The first rule that holds wins:
+#
+# 1. crm_domain: the person's company domain is a CRM account's website domain.
+# 2. crm_company_name: the company name key equals exactly one CRM account's.
+# 3. crm_enrichment_name: the enrichment provider names the company behind the person's
+#    domain, and that name key equals exactly one CRM account's.
+# 4. crm_company_acronym: the person wrote the initials of exactly one CRM account's name of
+#    two or more words ('IBM' for 'International Business Machines').
+# 5. crm_company_fuzzy: the name key is one typing slip (a letter added, dropped, changed or
+#    two swapped) from exactly one CRM account's that has no website, with the same first
+#    three letters and at least FUZZY_MIN_LENGTH characters; the person has no company domain.
+# 6. candidate_domain / candidate_company_name: no CRM account; a new-account candidate keyed
+#    by the company domain (or name), with the evidence for it in identity.accounts.
+#
+# Rules 2-5 match a name only where no domain can contradict it: when both the person and the
+# CRM account have a domain, they differ, and the same name on two websites is two companies.
+# A placeholder domain (test.com) or an academic one (.edu: students are not buyers) never
 # makes a candidate account; it still matches a CRM account that really has it.
+#
+# ``enrichment_names`` (domain, company_key) is the latest enrichment name of each domain,
+# keyed by core.normalize.company_key; the asset registers it before running this SQL.
+FUZZY_MIN_LENGTH = 8
+MATCH_CONFIDENCE = {
+    "crm_domain": 0.97, "crm_company_name": 0.9, "crm_enrichment_name": 0.85, "crm_company_acronym": 0.75,
+    "crm_company_fuzzy": 0.7, "candidate_domain": 0.6, "candidate_company_name": 0.5,
+}
+ACRONYM_STOP_WORDS = ("and", "of", "the", "for", "de", "und")
 ACCOUNT_MATCHES_SQL = """
 WITH crm AS (
     SELECT * FROM signals.crm_accounts
@@ -185,34 +206,94 @@ WITH crm AS (
 ),
 crm_domain AS (SELECT domain, min(account_id) AS account_id FROM crm WHERE domain IS NOT NULL GROUP BY domain),
 crm_name AS (
-    SELECT company_key, min(account_id) AS account_id, min(domain) AS domain FROM crm WHERE company_key IS NOT NULL
+    SELECT company_key, min(account_id) AS account_id, min(domain) AS domain, min(country) AS country
+    FROM crm WHERE company_key IS NOT NULL
     GROUP BY company_key HAVING count(*) = 1
 ),
+crm_acronym AS (
+    SELECT acronym, min(account_id) AS account_id, min(domain) AS domain FROM (
+        SELECT account_id, domain, list_filter(string_split(company_key, ' '), lambda w: w NOT IN (STOP_WORDS)) AS words
+        FROM crm WHERE company_key IS NOT NULL
+    ), LATERAL (SELECT array_to_string(list_transform(words, lambda w: w[1]), '') AS acronym)
+    WHERE len(words) >= 2
+    GROUP BY acronym HAVING count(*) = 1
+),
 p AS (
-    SELECT person_id, company_key,
+    SELECT person_id, company_key, country,
            CASE WHEN company_domain LIKE '%.edu' OR split_part(company_domain, '.', -2) || '.' || split_part(company_domain, '.', -1)
                      IN (PLACEHOLDER_DOMAINS) THEN NULL ELSE company_domain END AS candidate_domain,
            company_domain
     FROM identity.persons
+),
+by_domain AS (SELECT p.person_id, d.account_id FROM p JOIN crm_domain d ON d.domain = p.company_domain),
+by_name AS (
+    SELECT p.person_id, n.account_id FROM p JOIN crm_name n
+      ON n.company_key = p.company_key AND (p.company_domain IS NULL OR n.domain IS NULL)
+),
+by_enrichment AS (
+    SELECT p.person_id, n.account_id FROM p
+    JOIN enrichment_names e ON e.domain = p.company_domain
+    JOIN crm_name n ON n.company_key = e.company_key AND n.domain IS NULL
+),
+by_acronym AS (
+    SELECT p.person_id, a.account_id FROM p JOIN crm_acronym a
+      ON a.acronym = p.company_key AND (p.company_domain IS NULL OR a.domain IS NULL)
+    WHERE regexp_matches(p.company_key, '^[a-z]{2,6}$')
+),
+-- Only persons no exact rule placed, and only CRM accounts without a website: near-identical
+-- names of different firms are common ('warren electric', 'warner electric'), and a CRM account
+-- with a website would have been matched by its domain had the person worked there.
+unplaced AS (
+    SELECT * FROM p WHERE company_domain IS NULL AND length(company_key) >= FUZZY_MIN_LENGTH
+      AND person_id NOT IN (SELECT person_id FROM by_domain UNION ALL SELECT person_id FROM by_name
+                            UNION ALL SELECT person_id FROM by_enrichment UNION ALL SELECT person_id FROM by_acronym)
+),
+fuzzy_pairs AS (
+    SELECT u.person_id, n.account_id, jaro_winkler_similarity(u.company_key, n.company_key) AS similarity
+    FROM unplaced u JOIN crm_name n
+      ON left(n.company_key, 3) = left(u.company_key, 3) AND abs(length(n.company_key) - length(u.company_key)) <= 1
+     AND n.domain IS NULL
+     AND (u.country IS NULL OR n.country IS NULL OR u.country = n.country)
+    WHERE n.company_key <> u.company_key AND damerau_levenshtein(u.company_key, n.company_key) = 1
+),
+ranked AS (SELECT *, max(similarity) OVER (PARTITION BY person_id) AS best FROM fuzzy_pairs),
+by_fuzzy AS (  -- the closest CRM account, and only when no other one is as close
+    SELECT person_id, min(account_id) AS account_id, max(similarity) AS similarity
+    FROM ranked WHERE similarity = best GROUP BY person_id HAVING count(*) = 1
+),
+crm_match AS (
+    SELECT person_id, account_id, rule FROM (
+        SELECT person_id, account_id, 'crm_domain' AS rule, 1 AS rank FROM by_domain
+        UNION ALL SELECT person_id, account_id, 'crm_company_name', 2 FROM by_name
+        UNION ALL SELECT person_id, account_id, 'crm_enrichment_name', 3 FROM by_enrichment
+        UNION ALL SELECT person_id, account_id, 'crm_company_acronym', 4 FROM by_acronym
+        UNION ALL SELECT person_id, account_id, 'crm_company_fuzzy', 5 FROM by_fuzzy
+    ) QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY rank) = 1
 )
 SELECT p.person_id,
-       coalesce(d.account_id, n.account_id,
-                'A' || substr(md5(coalesce('domain:' || p.candidate_domain, 'name:' || p.company_key)), 1, 15)) AS account_id,
-       CASE WHEN d.account_id IS NOT NULL THEN 'crm_domain'
-            WHEN n.account_id IS NOT NULL THEN 'crm_company_name'
-            WHEN p.candidate_domain IS NOT NULL THEN 'candidate_domain'
-            ELSE 'candidate_company_name' END AS match_rule,
-       d.account_id IS NOT NULL OR n.account_id IS NOT NULL AS is_crm_account
+       coalesce(c.account_id, 'A' || substr(md5(coalesce('domain:' || p.candidate_domain, 'name:' || p.company_key)), 1, 15)) AS account_id,
+       coalesce(c.rule, CASE WHEN p.candidate_domain IS NOT NULL THEN 'candidate_domain' ELSE 'candidate_company_name' END) AS match_rule,
+       c.account_id IS NOT NULL AS is_crm_account,
+       CASE coalesce(c.rule, CASE WHEN p.candidate_domain IS NOT NULL THEN 'candidate_domain' ELSE 'candidate_company_name' END)
+           CONFIDENCE_CASES END::DOUBLE AS confidence,
+       f.similarity AS name_similarity
 FROM p
-LEFT JOIN crm_domain d ON d.domain = p.company_domain
--- the same name on two websites is two companies: a name matches only where a domain cannot contradict it
-LEFT JOIN crm_name n ON n.company_key = p.company_key AND (p.company_domain IS NULL OR n.domain IS NULL)
-WHERE d.account_id IS NOT NULL OR n.account_id IS NOT NULL
+LEFT JOIN crm_match c USING (person_id)
+LEFT JOIN by_fuzzy f ON f.person_id = p.person_id AND c.rule = 'crm_company_fuzzy'
+WHERE c.account_id IS NOT NULL
    OR p.candidate_domain IS NOT NULL
    OR (p.company_domain IS NULL AND p.company_key IS NOT NULL AND p.company_key NOT IN (PLACEHOLDER_COMPANIES))
 """.replace("PLACEHOLDER_DOMAINS", ", ".join(f"'{d}'" for d in PLACEHOLDER_EMAIL_DOMAINS)).replace(
     "PLACEHOLDER_COMPANIES", ", ".join(f"'{k}'" for k in PLACEHOLDER_COMPANY_KEYS)
+).replace("FUZZY_MIN_LENGTH", str(FUZZY_MIN_LENGTH)).replace("STOP_WORDS", ", ".join(f"'{w}'" for w in ACRONYM_STOP_WORDS)).replace(
+    "CONFIDENCE_CASES", " ".join(f"WHEN '{rule}' THEN {c}" for rule, c in MATCH_CONFIDENCE.items())
 )
+
+# The latest enrichment record of each domain: the company name the provider gives it.
+ENRICHMENT_NAMES_SQL = """
+SELECT domain, company_name FROM signals.enrichment WHERE company_name IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY domain ORDER BY fetched_at DESC NULLS LAST, delivery_date DESC, source_line DESC) = 1
+"""
 
 ACCOUNTS_SQL = """
 WITH crm AS (
@@ -223,7 +304,8 @@ members AS (
     SELECT m.account_id, count(*) AS n_persons,
            arg_max(p.company_domain, p.last_seen_at) FILTER (WHERE m.match_rule = 'candidate_domain') AS candidate_domain,
            arg_max(p.company_key, p.last_seen_at) AS candidate_company_key,
-           any_value(m.is_crm_account) AS is_crm_account
+           any_value(m.is_crm_account) AS is_crm_account,
+           sum(p.n_leads) AS n_leads, min(p.first_seen_at) AS first_seen_at, max(p.last_seen_at) AS last_seen_at
     FROM identity.account_matches m JOIN identity.persons p USING (person_id)
     GROUP BY m.account_id
 ),
@@ -241,8 +323,18 @@ SELECT coalesce(c.account_id, m.account_id) AS account_id,
        coalesce(c.region, e.region) AS region,
        c.owner_id,
        coalesce(m.n_persons, 0) AS n_persons,
+       coalesce(m.n_leads, 0) AS n_leads,
+       m.first_seen_at, m.last_seen_at,
+       e.confidence AS enrichment_confidence,
        CASE WHEN c.account_id IS NOT NULL THEN 'crm' WHEN e.domain IS NOT NULL THEN 'candidate+enrichment'
-            ELSE 'candidate' END AS evidence
+            ELSE 'candidate' END AS evidence,
+       -- why a new-account candidate is one: what leadgen saw of it, for the rep who creates it
+       CASE WHEN c.account_id IS NULL THEN list_filter([
+           CASE WHEN m.candidate_domain IS NOT NULL THEN 'company domain of ' || m.n_persons || ' known people, on no CRM account'
+                ELSE 'company name of ' || m.n_persons || ' known people without a company domain, on no CRM account' END,
+           CASE WHEN m.n_leads > 0 THEN m.n_leads || ' form leads' END,
+           CASE WHEN e.domain IS NOT NULL THEN 'enrichment record for the domain (confidence ' || coalesce(round(e.confidence, 2)::VARCHAR, 'unknown') || ')' END
+       ], lambda x: x IS NOT NULL) END AS candidate_evidence
 FROM crm c
 FULL OUTER JOIN members m ON m.account_id = c.account_id
 LEFT JOIN enr e ON e.domain = coalesce(c.domain, m.candidate_domain)
@@ -268,58 +360,4 @@ SELECT anonymous_id,
        arg_min(via, linked_at) AS via,
        count(DISTINCT person_id) AS n_persons_claiming
 FROM links GROUP BY anonymous_id
-"""
-
-# Knowledge graph: node and edge tables with provenance.
-GRAPH_NODES_SQL = """
-WITH reps AS (
-    SELECT * FROM signals.crm_users
-    QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY delivery_date DESC, source_line DESC) = 1
-)
-SELECT 'person:' || person_id AS node_id, 'person' AS node_type, person_id AS label,
-       first_seen_at AS first_seen, last_seen_at AS last_seen FROM identity.persons
-UNION ALL
-SELECT 'account:' || account_id, 'account', coalesce(domain, company_key), NULL, NULL FROM identity.accounts
-UNION ALL
-SELECT DISTINCT 'domain:' || domain, 'domain', domain, NULL, NULL FROM identity.accounts WHERE domain IS NOT NULL
-UNION ALL
-SELECT 'channel:' || channel, 'channel', channel, min(submitted_at), max(submitted_at)
-FROM signals.form_leads GROUP BY channel
-UNION ALL
-SELECT 'campaign:' || channel || '/' || campaign, 'campaign', campaign, min(submitted_at), max(submitted_at)
-FROM signals.form_leads WHERE campaign IS NOT NULL GROUP BY channel, campaign
-UNION ALL
-SELECT 'rep:' || user_id, 'rep', user_id, NULL, NULL FROM reps
-"""
-
-GRAPH_EDGES_SQL = """
-WITH leads AS (
-    SELECT pr.person_id, f.channel, f.campaign, f.submitted_at, pr.record_key
-    FROM signals.form_leads f JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
-),
-crm AS (
-    SELECT * FROM signals.crm_accounts
-    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY modified_at DESC, delivery_date DESC, source_line DESC) = 1
-)
-SELECT 'record:' || record_key AS src, 'person:' || person_id AS dst, 'same_as' AS edge_type,
-       record_key AS source_record, 1.0 AS confidence, seen_at AS first_seen, seen_at AS last_seen
-FROM identity.person_records
-UNION ALL
-SELECT 'account:' || account_id, 'domain:' || domain, 'same_as', 'identity.accounts', 1.0, NULL, NULL
-FROM identity.accounts WHERE domain IS NOT NULL
-UNION ALL
-SELECT 'person:' || m.person_id, 'account:' || m.account_id, 'works_at', m.match_rule,
-       CASE m.match_rule WHEN 'crm_domain' THEN 0.95 WHEN 'crm_company_name' THEN 0.8 ELSE 0.7 END,
-       p.first_seen_at, p.last_seen_at
-FROM identity.account_matches m JOIN identity.persons p USING (person_id)
-UNION ALL
-SELECT 'person:' || person_id, 'channel:' || channel, 'came_from', min(record_key), 1.0, min(submitted_at), max(submitted_at)
-FROM leads GROUP BY person_id, channel
-UNION ALL
-SELECT 'person:' || person_id, 'campaign:' || channel || '/' || campaign, 'engaged_with', min(record_key), 1.0,
-       min(submitted_at), max(submitted_at)
-FROM leads WHERE campaign IS NOT NULL GROUP BY person_id, channel, campaign
-UNION ALL
-SELECT 'rep:' || owner_id, 'account:' || account_id, 'owns', 'crm_accounts:' || account_id, 1.0, created_at, modified_at
-FROM crm WHERE owner_id IS NOT NULL
 """

@@ -119,8 +119,27 @@ def reconcile(
             pl.lit("no accepted link joins these records to the rest of the person any more").alias("reason"),
         )
     )
-    changes = pl.concat([merges, splits]).cast(CHANGE_SCHEMA)
-    return assigned.select("record_key", "person_id").sort("record_key"), changes
+    assigned = assigned.select("record_key", "person_id").sort("record_key")
+    changes = pl.concat([merges.cast(CHANGE_SCHEMA), splits.cast(CHANGE_SCHEMA), removals(previous, assigned)])
+    return assigned, changes
+
+
+def removals(previous: pl.DataFrame, now: pl.DataFrame) -> pl.DataFrame:
+    """Previous persons none of whose records is in ``now`` any more (each left its source:
+    a CRM contact deleted, a lead erased), as CHANGE_SCHEMA rows. Their ids are not reused."""
+    gone = previous.join(now.select("record_key"), on="record_key", how="anti")
+    kept = previous.join(now.select("record_key"), on="record_key", how="semi").select("person_id").unique()
+    return (
+        gone.join(kept, on="person_id", how="anti")
+        .group_by("person_id").agg(pl.len().cast(pl.Int64).alias("records"))
+        .sort("person_id")
+        .select(
+            pl.lit("removed").alias("change"), "person_id", pl.lit(None, dtype=pl.Utf8).alias("other_person_id"),
+            "records", pl.lit(None, dtype=pl.Utf8).alias("rule"), pl.lit(None, dtype=pl.Float64).alias("score"),
+            pl.lit("every record of the person left its sources").alias("reason"),
+        )
+        .cast(CHANGE_SCHEMA)
+    )
 
 
 def _merge_changes(absorbed: pl.DataFrame, assigned: pl.DataFrame, links: pl.DataFrame | None) -> pl.DataFrame:

@@ -95,16 +95,17 @@ def test_golden_record_fields_name_their_source_record() -> None:
 def test_a_company_name_matches_a_crm_account_only_where_no_domain_contradicts_it() -> None:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA signals; CREATE SCHEMA identity")
-    con.execute("""CREATE TABLE signals.crm_accounts AS SELECT * FROM (VALUES
+    con.execute("""CREATE TABLE signals.crm_accounts AS SELECT *, NULL::VARCHAR AS country FROM (VALUES
         ('001A', 'northwind it', 'northwind.com', TIMESTAMP '2026-06-01 00:00:00', DATE '2026-06-01', 2),
         ('001B', 'contoso', NULL, TIMESTAMP '2026-06-01 00:00:00', DATE '2026-06-01', 3)
     ) t(account_id, company_key, domain, modified_at, delivery_date, source_line)""")
-    con.execute("""CREATE TABLE identity.persons AS SELECT * FROM (VALUES
+    con.execute("""CREATE TABLE identity.persons AS SELECT *, NULL::VARCHAR AS country FROM (VALUES
         ('P1', 'northwind it', 'northwind-it.co.uk'),  -- same name, another website: another company
         ('P2', 'northwind it', NULL),                  -- free mail, no website: the name is the evidence
         ('P3', 'contoso', 'contoso.io'),               -- the CRM account has no domain to contradict
         ('P4', 'other', 'northwind.com')               -- the CRM account's own domain
     ) t(person_id, company_key, company_domain)""")
+    con.execute("CREATE TABLE enrichment_names (domain VARCHAR, company_key VARCHAR)")
     matches = dict(
         (p, (a, rule)) for p, a, rule in con.execute(
             f"SELECT person_id, account_id, match_rule FROM ({identity.ACCOUNT_MATCHES_SQL})"

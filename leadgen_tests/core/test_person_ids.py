@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadgen_assets.core.person_ids import person_id_for, reconcile
+from leadgen_assets.core.person_ids import person_id_for, reconcile, removals
 
 T0 = dt.datetime(2026, 6, 1)
 
@@ -83,6 +83,16 @@ def test_a_split_keeps_the_id_with_most_records_and_never_reuses_an_id() -> None
     assert ids["b"] == ids["c"] == pid
     assert ids["a"] != pid and ids["a"].startswith("P")  # a's derived id is taken: salted
     assert changes.select("change", "person_id", "other_person_id", "records").rows() == [("split", pid, ids["a"], 1)]
+
+def test_a_person_whose_records_all_left_is_logged_as_removed() -> None:
+    before, _ = reconcile(records("a", "b", "c", "d"), clusters([["a", "b"], ["c"], ["d"]]), NO_PREVIOUS)
+    # c's only record was deleted at its source; b left too, but a still carries that person
+    after, changes = reconcile(records("a", "d"), clusters([["a"], ["d"]]), before)
+    old = mapping(before)
+    assert changes.select("change", "person_id", "records").rows() == [("removed", old["c"], 1)]
+    assert changes["reason"][0] == "every record of the person left its sources"
+    # the same answer for the incremental path, which compares stored and kept records directly
+    assert removals(before, after).equals(changes)
 
 
 @settings(max_examples=60, deadline=None)

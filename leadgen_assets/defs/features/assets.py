@@ -26,8 +26,9 @@ LEADS_PER_BATCH = 250_000
     "lead_features",
     description="Fit, engagement and risk features of each lead delivered that day, as of its submit "
     "time: only events that happened before it and arrived by its delivery day, and only visitor "
-    "links known by then. Stored per feature-set version, side by side. Catalogue: docs/features.md.",
-    code_version="1",
+    "links known by then. Account engagement, buying-committee size and the account's owner come from "
+    "the knowledge graph as of the lead. Stored per feature-set version, side by side. Catalogue: docs/features.md.",
+    code_version="2",
     deps=[
         dg.AssetKey(["signals", "form_leads"]),
         dg.AssetKey(["signals", "web_events"]),
@@ -36,6 +37,8 @@ LEADS_PER_BATCH = 250_000
         dg.AssetKey(["identity", "person_records"]),
         dg.AssetKey(["identity", "account_matches"]),
         dg.AssetKey(["identity", "visitor_map"]),
+        dg.AssetKey(["identity", "account_activity"]),
+        dg.AssetKey(["identity", "account_owners"]),
     ],
 )
 def lead_features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -5,7 +5,9 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from leadgen_assets.core import graph
 from leadgen_assets.core import identity as logic
+from leadgen_assets.core import normalize as norm
 from leadgen_assets.core import person_ids
 from leadgen_assets.core import resolve as resolver
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
@@ -13,9 +15,10 @@ from leadgen_assets.storage.warehouse import Warehouse, WriteReport, qualified
 
 
 def rebuild(store: Warehouse, table: str, sql: str, summary_sql: str) -> tuple[WriteReport, pl.DataFrame]:
-    """Replace an identity table from ``sql`` and read a summary of it, in one writer session."""
+    """Replace an identity table from ``sql`` and read a summary of it, in one writer session.
+    Identity tables are rebuilt whole every run, so a newer leadgen's columns replace the old table."""
     with store.writer() as w:
-        report = w.replace_table(table, sql)
+        report = w.replace_table(table, sql, derived=True)
         summary = w.con.sql(summary_sql).pl()
     return report, summary
 
@@ -82,7 +85,7 @@ def _attach_new(records: pl.DataFrame, stored: pl.DataFrame, retired: set[str]) 
     fresh = records.join(kept.select("record_key"), on="record_key", how="anti")
     moved_from = stored.join(fresh.select("record_key"), on="record_key", how="semi").select("record_key", "person_id")
     if fresh.is_empty():
-        return kept, pl.DataFrame(schema=person_ids.CHANGE_SCHEMA), {"records_new": 0, "cap_refusals": 0, "birth_date_refusals": 0}
+        return kept, person_ids.removals(stored, kept), {"records_new": 0, "cap_refusals": 0, "birth_date_refusals": 0}
     existing = kept.rename({"record_key": "record_id"}).with_columns(
         pl.col("seen_at").min().over("person_id").alias("person_first_seen")
     )
@@ -130,7 +133,8 @@ def _attach_new(records: pl.DataFrame, stored: pl.DataFrame, retired: set[str]) 
             pl.lit("the record changed at its source and now links to another person").alias("reason"),
         )
     )
-    return frame, pl.concat([merges.cast(person_ids.CHANGE_SCHEMA), moves.cast(person_ids.CHANGE_SCHEMA)]), inc.stats
+    removed = person_ids.removals(stored.select("record_key", "person_id"), frame)
+    return frame, pl.concat([merges.cast(person_ids.CHANGE_SCHEMA), moves.cast(person_ids.CHANGE_SCHEMA), removed]), inc.stats
 
 
 @layer_asset(
@@ -165,7 +169,10 @@ def person_records(
         incremental = stored is not None and not config.full_refresh
         if incremental:
             retired = (
-                set(w.con.sql(f"SELECT other_person_id FROM {qualified(CHANGES)}").pl()["other_person_id"].to_list())
+                set(w.con.sql(
+                    f"SELECT other_person_id AS id FROM {qualified(CHANGES)} WHERE other_person_id IS NOT NULL "
+                    f"UNION SELECT person_id FROM {qualified(CHANGES)} WHERE change = 'removed'"
+                ).pl()["id"].to_list())
                 if w.table_exists(CHANGES) else set()
             )
             frame, changes, stats = _attach_new(records, stored, retired)
@@ -182,9 +189,10 @@ def person_records(
     n_persons = frame["person_id"].n_unique()
     merges = int((changes["change"] == "merge").sum())
     splits = int((changes["change"] == "split").sum())
+    removed = int((changes["change"] == "removed").sum())
     context.log.info(
         f"{'resolved all' if not incremental else 'attached new'} person records: {frame.height} records, "
-        f"{n_persons} persons; {merges} merge(s), {splits} split(s)"
+        f"{n_persons} persons; {merges} merge(s), {splits} split(s), {removed} removed"
     )
     refused = int(stats.get("cap_refusals", 0))
     return dg.MaterializeResult(
@@ -201,6 +209,7 @@ def person_records(
             records_per_person=round(frame.height / n_persons, 3) if n_persons else 0.0,
             merges=merges,
             splits=splits,
+            persons_removed=removed,
             mode="full re-resolution" if not incremental else "new records attached",
             records_resolved=int(stats.get("records", stats.get("records_new", 0))),
             links_accepted=int(stats.get("links_accepted", 0)),
@@ -249,18 +258,30 @@ def persons(warehouse: WarehouseResource) -> dg.MaterializeResult:
 @layer_asset(
     "identity",
     "account_matches",
-    description="Person -> account. CRM account by company domain, then by company name key; otherwise a "
-    "new-account candidate keyed by the person's company domain or name.",
-    code_version="1",
-    deps=[persons, dg.AssetKey(["signals", "crm_accounts"])],
+    description="Person -> account, by the first rule that holds: the company domain is a CRM account's "
+    "website; the company name, the enrichment provider's name for the domain, its acronym or a "
+    "near-identical spelling matches exactly one CRM account (a name only where no domain contradicts "
+    "it); otherwise a new-account candidate keyed by the company domain or name. Each match carries "
+    "its rule and confidence.",
+    code_version="2",
+    deps=[persons, dg.AssetKey(["signals", "crm_accounts"]), dg.AssetKey(["signals", "enrichment"])],
     partitioned=False,
 )
 def account_matches(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
-    report, by_rule = rebuild(
-        store, "identity.account_matches", logic.ACCOUNT_MATCHES_SQL,
-        "SELECT match_rule, count(*) AS persons FROM identity.account_matches GROUP BY ALL ORDER BY persons DESC",
-    )
+    with store.writer() as w:
+        names = w.con.sql(logic.ENRICHMENT_NAMES_SQL).pl().select(
+            "domain", norm.company_key(pl.col("company_name")).alias("company_key")
+        ).filter(pl.col("company_key").is_not_null())
+        w.con.register("enrichment_names", names)
+        try:
+            report = w.replace_table("identity.account_matches", logic.ACCOUNT_MATCHES_SQL, derived=True)
+        finally:
+            w.con.unregister("enrichment_names")
+        by_rule = w.con.sql(
+            "SELECT match_rule, count(*) AS persons, round(avg(confidence), 2) AS confidence "
+            "FROM identity.account_matches GROUP BY ALL ORDER BY persons DESC"
+        ).pl()
     return dg.MaterializeResult(
         metadata=write_metadata(
             store, "identity.account_matches", [report],
@@ -274,8 +295,10 @@ def account_matches(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "identity",
     "accounts",
     description="Accounts: CRM accounts and new-account candidates, with firmographics from the CRM, else "
-    "from the latest enrichment record for the domain, and the CRM owner.",
-    code_version="1",
+    "from the latest enrichment record for the domain, and the CRM owner. A candidate lists its "
+    "evidence (`candidate_evidence`): how many known people share its domain or name, their leads, "
+    "and whether the enrichment provider knows the domain.",
+    code_version="2",
     deps=[account_matches, dg.AssetKey(["signals", "enrichment"])],
     partitioned=False,
 )
@@ -309,16 +332,91 @@ def visitor_map(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @layer_asset(
     "identity",
-    "graph_nodes",
-    description="Knowledge-graph nodes: person, account, domain, channel, campaign, rep.",
+    "account_owners",
+    description="Who owns each CRM account, as spans: the owner from the first delivery day a CRM export "
+    "said so to the day one said otherwise (`valid_to`, exclusive; empty while current). A NULL owner "
+    "is an unowned span. Features read the owner of the lead's delivery day from here, so routing "
+    "never uses an owner assigned later.",
     code_version="1",
-    deps=[accounts, dg.AssetKey(["signals", "crm_users"])],
+    deps=[dg.AssetKey(["signals", "crm_accounts"])],
+    partitioned=False,
+)
+def account_owners(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    report, summary = rebuild(
+        store, "identity.account_owners", graph.ACCOUNT_OWNERS_SQL,
+        "SELECT count(DISTINCT account_id) FILTER (WHERE valid_to IS NULL AND owner_id IS NOT NULL) AS owned_accounts, "
+        "count(*) FILTER (WHERE valid_to IS NOT NULL) AS ended_spans, "
+        "count(DISTINCT account_id) FILTER (WHERE valid_to IS NULL AND owner_id IS NULL) AS unowned_accounts "
+        "FROM identity.account_owners",
+    )
+    return dg.MaterializeResult(metadata=write_metadata(store, "identity.account_owners", [report], **summary.row(0, named=True)))
+
+
+@layer_asset(
+    "identity",
+    "account_activity",
+    description="Each known person's web activity at their account, per day: the events, the day they "
+    "happened, the day they were delivered and the day the visitor became that person. Account "
+    "engagement and buying-committee size as of any moment are filters on these three days, so a "
+    "lead's account features never see later deliveries or later identifications.",
+    code_version="1",
+    deps=[visitor_map, account_matches, dg.AssetKey(["signals", "web_events"])],
+    partitioned=False,
+)
+def account_activity(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    report, summary = rebuild(
+        store, "identity.account_activity", graph.ACCOUNT_ACTIVITY_SQL,
+        "SELECT count(DISTINCT account_id) AS engaged_accounts, count(DISTINCT person_id) AS engaged_people, "
+        "coalesce(sum(events), 0)::BIGINT AS events FROM identity.account_activity",
+    )
+    return dg.MaterializeResult(metadata=write_metadata(store, "identity.account_activity", [report], **summary.row(0, named=True)))
+
+
+@layer_asset(
+    "identity",
+    "buying_committees",
+    description="Today's buying committees, for sales ops: every account with people engaged on the "
+    f"website in the {graph.COMMITTEE_WINDOW_DAYS} full days before the latest delivery, with the "
+    "committee's size, its events and pricing views, the account's owner that day and how many of its "
+    "people leadgen knows. Largest committees first.",
+    code_version="1",
+    deps=[account_activity, account_owners, accounts],
+    partitioned=False,
+)
+def buying_committees(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    report, sizes = rebuild(
+        store, "identity.buying_committees", graph.BUYING_COMMITTEES_SQL,
+        "SELECT CASE WHEN committee_size_30d >= 5 THEN '5+' ELSE committee_size_30d::VARCHAR END AS committee_size, "
+        "count(*) AS accounts, count(*) FILTER (WHERE owner_id IS NULL) AS without_owner "
+        "FROM identity.buying_committees GROUP BY ALL ORDER BY committee_size",
+    )
+    with store.reader() as con:
+        as_of = con.sql("SELECT max(as_of_day) AS d FROM identity.buying_committees").fetchall()[0][0]
+    return dg.MaterializeResult(
+        metadata=write_metadata(
+            store, "identity.buying_committees", [report],
+            as_of_day=str(as_of) if as_of else "no web activity yet",
+            accounts_with_committee_of_3_plus=int(sizes.filter(~sizes["committee_size"].is_in(["1", "2"]))["accounts"].sum()),
+            committee_sizes=dg.MetadataValue.md(markdown_table(sizes)),
+        )
+    )
+
+
+@layer_asset(
+    "identity",
+    "graph_nodes",
+    description="Knowledge-graph nodes: person, account, domain, channel, campaign, rep, with first and last seen.",
+    code_version="2",
+    deps=[accounts, account_activity, dg.AssetKey(["signals", "crm_users"])],
     partitioned=False,
 )
 def graph_nodes(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     report, by_type = rebuild(
-        store, "identity.graph_nodes", logic.GRAPH_NODES_SQL,
+        store, "identity.graph_nodes", graph.GRAPH_NODES_SQL,
         "SELECT node_type, count(*) AS nodes FROM identity.graph_nodes GROUP BY ALL ORDER BY 1",
     )
     return dg.MaterializeResult(
@@ -329,16 +427,18 @@ def graph_nodes(warehouse: WarehouseResource) -> dg.MaterializeResult:
 @layer_asset(
     "identity",
     "graph_edges",
-    description="Knowledge-graph edges with provenance (source record, confidence, first and last seen): "
-    "same_as, works_at, came_from, engaged_with, owns.",
-    code_version="1",
-    deps=[graph_nodes],
+    description="Knowledge-graph edges with provenance (source record or rule, confidence, first and last "
+    "seen): same_as (record to person, account to domain), works_at (person to account, by match rule), "
+    "engaged_with (person to account through web activity, person to campaign), came_from (person to "
+    "channel), owns (rep to account, one edge per ownership span).",
+    code_version="2",
+    deps=[graph_nodes, account_owners],
     partitioned=False,
 )
 def graph_edges(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     report, by_type = rebuild(
-        store, "identity.graph_edges", logic.GRAPH_EDGES_SQL,
+        store, "identity.graph_edges", graph.GRAPH_EDGES_SQL,
         "SELECT edge_type, count(*) AS edges FROM identity.graph_edges GROUP BY ALL ORDER BY 1",
     )
     return dg.MaterializeResult(
@@ -347,5 +447,8 @@ def graph_edges(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 defs = dg.Definitions(
-    assets=[person_records, persons, account_matches, accounts, visitor_map, graph_nodes, graph_edges]
+    assets=[
+        person_records, persons, account_matches, accounts, visitor_map, account_owners, account_activity,
+        buying_committees, graph_nodes, graph_edges,
+    ]
 )
