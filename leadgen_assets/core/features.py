@@ -183,8 +183,8 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
        coalesce(acct.account_engaged_people_30d, 0) AS account_engaged_people_30d,
        coalesce(acct.account_events_30d, 0) AS account_events_30d,
        coalesce(acct.buying_committee_size_30d, 0) AS buying_committee_size_30d,
-       coalesce(l.first_name_key IN ('test', 'asdf', 'qwerty', 'foo', 'xxx')
-                OR l.last_name_key IN ('test', 'asdf', 'qwerty', 'bar', 'xxx')
+       coalesce(l.first_name_key IN ('test', 'testing', 'tester', 'asdf', 'qwerty', 'foo', 'xxx')
+                OR l.last_name_key IN ('test', 'testing', 'tester', 'asdf', 'qwerty', 'bar', 'xxx')
                 OR PLACEHOLDER_EMAIL, false) AS is_test,
        coalesce(l.email_domain LIKE '%.edu' OR lower(l.job_title) LIKE '%student%', false) AS is_student,
        coalesce(regexp_matches(l.first_name_key, '^[^aeiouy]{4,}$') OR regexp_matches(l.last_name_key, '^[^aeiouy]{5,}$'),

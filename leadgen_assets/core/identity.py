@@ -19,7 +19,7 @@ from __future__ import annotations
 MAX_NAMES_PER_KEY = 3
 
 # Values people type when they do not want to give theirs. They are never identifiers.
-PLACEHOLDER_EMAIL_LOCALS = ("test", "noreply", "no-reply", "none", "na", "asdf", "null", "fake", "example", "abc", "xxx")
+PLACEHOLDER_EMAIL_LOCALS = ("test", "testing", "tester", "noreply", "no-reply", "none", "na", "asdf", "null", "fake", "example", "abc", "xxx")
 PLACEHOLDER_EMAIL_DOMAINS = ("example.com", "test.com", "asdf.com", "mailinator.com", "email.com", "domain.com")
 PLACEHOLDER_COMPANY_KEYS = ("test", "asdf", "none", "na", "n a", "company", "xxx", "self", "self employed", "private", "individual")
 PLACEHOLDER_PHONES = ("+11234567890", "+10123456789", "+19876543210", "+12345678901")

@@ -132,7 +132,7 @@ DETERMINISTIC_SCORE = 1000.0
 # Name keys people type when they do not want to give theirs. A record whose first or last
 # name is one of these (or who is 'john doe' / 'jane doe') is a placeholder record: it
 # never links, deterministically or fuzzily (its emails and phones are not identifiers).
-PLACEHOLDER_NAME_KEYS = ("test", "tester", "user", "asdf", "qwerty", "xxx", "abc", "none", "na", "null", "fake",
+PLACEHOLDER_NAME_KEYS = ("test", "tester", "testing", "user", "asdf", "qwerty", "xxx", "abc", "none", "na", "null", "fake",
                          "noname", "anonymous", "unknown", "sample", "demo")
 PLACEHOLDER_FULL_NAMES = (("john", "doe"), ("jane", "doe"))
 

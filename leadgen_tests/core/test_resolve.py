@@ -67,6 +67,17 @@ def test_known_dummy_phone_and_email_never_link() -> None:
     assert not same(c, "a", "b")
 
 
+def test_records_named_testing_never_link() -> None:
+    # the same made-up mailbox and a 'Testing' name: a person trying the form, not an identity
+    c = clusters(frame(
+        ("a", "Testing", "One", "testing@acme-it.com", None, None, None),
+        ("b", "Testing", "Two", "testing@acme-it.com", None, None, None),
+        ("c", "Ann", "Lee", "tester@acme-it.com", None, None, None),
+        ("d", "Bob", "Ray", "tester@acme-it.com", None, None, None),
+    ))
+    assert not same(c, "a", "b") and not same(c, "c", "d")
+
+
 def test_role_address_never_links() -> None:
     c = clusters(frame(
         ("a", "Ann", "Lee", "info@acme.com", None, None, None),
