@@ -56,6 +56,8 @@ def simulate(
     drift_day: Annotated[int, typer.Option(help="Day index (0-based) from which the world drifts.")] = 20,
     fault: Annotated[list[str] | None, typer.Option(help="Then break a delivered file (repeatable): KIND or KIND:SOURCE (default form_leads), e.g. ragged_rows, null_storm:crm_contacts; the kinds are listed in leadgen_assets/sim/faults.py.")] = None,
     fault_day: Annotated[int, typer.Option(help="Day index (0-based) whose files the faults break.")] = 0,
+    days: Annotated[int | None, typer.Option(help="Days of deliveries instead of the preset's (a model needs leads older than its label window, 60 days by default).")] = None,
+    persons: Annotated[int | None, typer.Option(help="People in the world instead of the preset's.")] = None,
 ) -> None:
     """Write the sample world's files into the landing zone, and its ground truth beside it."""
     from leadgen_assets.sim import FAULTS, inject
@@ -63,7 +65,7 @@ def simulate(
     faults = [(kind, source or "form_leads") for kind, _, source in (f.partition(":") for f in fault or [])]
     if unknown := [kind for kind, _ in faults if kind not in FAULTS]:
         raise typer.BadParameter(f"unknown fault {unknown[0]!r}: use one of {', '.join(FAULTS)}", param_hint="--fault")
-    cfg = _simulate(preset, seed, drift_kind, drift_channel, drift_day)["config"]
+    cfg = _simulate(preset, seed, drift_kind, drift_channel, drift_day, days=days, persons=persons)["config"]
     for kind, source in faults:
         try:  # the description holds names and counts, never a value from the files
             console.print(f"Injected {inject(kind, settings.landing_dir(), source, cfg.day(fault_day), seed).describe()}", markup=False)
@@ -71,14 +73,21 @@ def simulate(
             raise typer.BadParameter(f"{kind}:{source}: {exc}", param_hint="--fault") from exc
 
 
-def _simulate(preset: str, seed: int, drift_kind: str | None = None, drift_channel: str = "meta_lead_ads", drift_day: int = 20) -> dict:
+def _simulate(
+    preset: str, seed: int, drift_kind: str | None = None, drift_channel: str = "meta_lead_ads", drift_day: int = 20,
+    *, days: int | None = None, persons: int | None = None,
+) -> dict:
     import dataclasses
 
     from leadgen_assets.sim import Drift, WorldConfig, generate_world
 
     if preset not in ("small", "medium", "large"):
         raise typer.BadParameter(f"unknown preset {preset!r}: use small, medium or large", param_hint="--preset")
-    cfg = WorldConfig.preset(preset, seed=seed)
+    sizes = {k: v for k, v in (("days", days), ("n_persons", persons)) if v is not None}
+    try:
+        cfg = WorldConfig.preset(preset, seed=seed, **sizes)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     if cfg.start != settings.start_date():
         cfg = dataclasses.replace(cfg, start=settings.start_date())
     if drift_kind:
@@ -125,19 +134,25 @@ def materialize_range(
 ) -> str:
     """Materialise every asset for delivery days first..last in one run; returns the run id.
     ``ingest`` is the sources assets' run config (``reread``, ``allow_empty``)."""
+    tags = {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+    return execute_job("lead_funnel", tags, run_config(ingest), show_progress)
+
+
+def execute_job(job_name: str, tags: dict[str, str], config: dict, show_progress: bool = True) -> str:
+    """Run one of leadgen's jobs in this process on the local instance, with a progress bar;
+    a failed step is printed and exits 1. Returns the run id."""
     _prepare_dagster_home()
     import dagster as dg
 
     from leadgen_assets.definitions import defs
 
-    job = defs.resolve_job_def("lead_funnel")
+    job = defs.resolve_job_def(job_name)
     instance = dg.DagsterInstance.get()
     run_id = str(uuid.uuid4())
-    tags = {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-        "leadgen/launched_by": "cli",
-    }
+    tags = {**tags, "leadgen/launched_by": "cli"}
     outcome: dict[str, object] = {}
 
     def work() -> None:
@@ -147,7 +162,7 @@ def materialize_range(
                 tags=tags,
                 run_id=run_id,
                 raise_on_error=False,
-                run_config=run_config(ingest),
+                run_config=config,
             )
         except BaseException as exc:  # reported on the main thread
             outcome["error"] = exc

@@ -14,6 +14,7 @@ from leadgen_assets.defs.common import LandingZoneResource, WarehouseResource
 from leadgen_assets.defs.features import assets as features
 from leadgen_assets.defs.governance import assets as governance
 from leadgen_assets.defs.identity import assets as identity
+from leadgen_assets.defs.models import assets as models
 from leadgen_assets.defs.monitoring import assets as monitoring
 from leadgen_assets.defs.routing import assets as routing
 from leadgen_assets.defs.scoring import assets as scoring
@@ -41,6 +42,7 @@ def build_defs(resources: dict[str, object]) -> dg.Definitions:
         signals.defs,
         identity.defs,
         features.defs,
+        models.defs,
         scoring.defs,
         routing.defs,
         monitoring.defs,

@@ -71,6 +71,7 @@ class ModelConfig:
     members: int
     member_fraction: float
     monotone: dict[str, int]
+    gates: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -98,6 +99,10 @@ def load_config(path: Path | str = DEFAULT_CONFIG, **overrides: Any) -> ModelCon
         members=int(iv.get("members", 6)),
         member_fraction=float(iv.get("member_fraction", 0.25)),
         monotone=monotone,
+        gates={
+            "min_conversions_to_train": 30, "holdout_share": 0.2, "auc_margin": 0.005, "max_ece": 0.03,
+            "max_parity_gap": 0.05, **{k: float(v) for k, v in raw.get("gates", {}).items()},
+        },
     )
     cfg.update(overrides)
     if not 0 < cfg["calibration_share"] < 1 or not 0 < cfg["member_fraction"] <= 1 or not 0 < cfg["interval_level"] < 1:

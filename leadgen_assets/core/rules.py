@@ -147,3 +147,9 @@ def score(features: pl.DataFrame, model: RuleModel, top_reasons: int = 3) -> pl.
     ).with_columns(
         pl.when(pl.col("disqualified")).then(0.0).otherwise(pl.col("probability")).alias("probability"),
     )
+
+
+def prior_logit(scored: pl.DataFrame, model: RuleModel) -> pl.Series:
+    """The rule model's log-odds for each scored lead, disqualifiers aside: the prior the
+    learned model starts from."""
+    return (model.intercept + model.per_point * scored["points"].cast(pl.Float64)).alias("prior_logit")

@@ -1,0 +1,237 @@
+"""models: point-in-time training sets, the learned model's challengers and the registry.
+
+* ``models/training_set``: every mature lead's stored features with its CRM label, as of a
+  cutoff day (core/training.py).
+* ``models/challenger``: trains a model on the training set's earlier days and judges it on
+  the latest ones, beside the champion and the rule model. A trained model is registered in
+  ``models.registry`` (its JSON, params, training-set hash, feature-set version, metrics) and
+  becomes a partition of the ``model_versions`` dynamic partitions. The ``promotion_gates``
+  check says whether it may be promoted; promotion itself needs an approval
+  (``leadgen model promote``), recorded in ``models.lifecycle``.
+"""
+
+import datetime as dt
+import json
+from typing import Optional
+
+import dagster as dg
+import numpy as np
+import polars as pl
+
+from leadgen_assets.core import evaluation, registry, rules, training
+from leadgen_assets.core import features as feature_logic
+from leadgen_assets.core import model as learned
+from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
+from leadgen_assets.storage.warehouse import qualified
+
+MODEL_VERSIONS = dg.DynamicPartitionsDefinition(name="model_versions")
+
+
+class ModelRunConfig(dg.Config):
+    """Run config of the models layer (Launchpad, under `models__training_set` / `models__challenger`)."""
+
+    model_config_path: str = str(learned.DEFAULT_CONFIG)
+    rule_model_path: str = str(rules.DEFAULT_CONFIG)
+    cutoff: Optional[str] = None
+    """Label leads as the CRM knew them on this day (ISO date). Default: the latest delivery day."""
+
+
+@layer_asset(
+    "models",
+    "training_set",
+    description="Point-in-time training set: every lead whose label window has passed by the cutoff, "
+    "with the features stored for its delivery day and its label (an opportunity of its person won "
+    "within the window, as the CRM had delivered it by the cutoff). Nothing in it arrived after the "
+    "cutoff.",
+    code_version="1",
+    deps=[dg.AssetKey(["features", "lead_features"]), dg.AssetKey(["signals", "crm_opportunities"]),
+          dg.AssetKey(["identity", "person_records"])],
+    partitioned=False,
+    kinds=("duckdb", "polars"),
+    automation=False,
+)
+def training_set(context: dg.AssetExecutionContext, config: ModelRunConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    cfg = learned.load_config(config.model_config_path)
+    version = feature_logic.feature_set_version()
+    store = warehouse.store()
+    with store.writer() as w:
+        latest = w.con.execute(
+            "SELECT max(delivery_date) FROM features.lead_features WHERE feature_set_version = ?", [version]
+        ).fetchall()[0][0]
+        cutoff = dt.date.fromisoformat(config.cutoff) if config.cutoff else latest
+        if cutoff is None:
+            raise learned.ModelError("there are no lead features yet: materialise features/lead_features first")
+        params = {"version": version, "cutoff": cutoff, "window": cfg.label_window_days}
+        report = w.replace_table("models.training_set", training.TRAINING_SET_SQL, params=params, derived=True, allow_empty=True)
+        frame = w.con.sql("SELECT * FROM models.training_set").pl()
+    by_day = (
+        frame.group_by("delivery_date").agg(pl.len().alias("leads"), pl.col("won").sum().alias("conversions")).sort("delivery_date")
+        if frame.height else pl.DataFrame(schema={"delivery_date": pl.Date, "leads": pl.UInt32, "conversions": pl.UInt32})
+    )
+    context.log.info(f"training set as of {cutoff}: {frame.height} mature leads, {int(frame['won'].sum()) if frame.height else 0} conversions")
+    return dg.MaterializeResult(
+        metadata=write_metadata(
+            store, "models.training_set", [report],
+            cutoff=str(cutoff),
+            label_window_days=cfg.label_window_days,
+            feature_set_version=version,
+            mature_leads=frame.height,
+            conversions=int(frame["won"].sum()) if frame.height else 0,
+            conversion_rate=round(float(frame["won"].mean()), 4) if frame.height else 0.0,
+            training_set_hash=training.training_set_hash(frame) if frame.height else "empty",
+            by_day=dg.MetadataValue.md(markdown_table(by_day, max_rows=120)),
+        )
+    )
+
+
+def _prepared(frame: pl.DataFrame, rule_model: rules.RuleModel) -> tuple[pl.DataFrame, np.ndarray]:
+    """Leads the model scores (disqualified ones never reach it) and their rule prior."""
+    scored = rules.score(frame, rule_model)
+    keep = ~scored["disqualified"]
+    return frame.filter(keep), rules.prior_logit(scored.filter(keep), rule_model).to_numpy()
+
+
+def _segments(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    size = frame["employees"].fill_null(0)
+    band = pl.select(
+        pl.when(size < 10).then(pl.lit("1-9")).when(size < 50).then(pl.lit("10-49"))
+        .when(size < 250).then(pl.lit("50-249")).otherwise(pl.lit("250+"))
+    ).to_series()
+    return {"region": frame["region"].fill_null("unknown").to_numpy(), "company_size": band.to_numpy()}
+
+
+def judge(holdout: pl.DataFrame, prior: np.ndarray, scorers: dict[str, tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]]) -> pl.DataFrame:
+    """One row of metrics per scorer on the same holdout leads."""
+    y = holdout["won"].cast(pl.Int8).to_numpy()
+    segs = _segments(holdout)
+    rows = []
+    for name, (version, p, low, high) in scorers.items():
+        m = evaluation.summary(y, p, low, high)
+        gaps = [(*evaluation.parity_gap(y, p, s), seg) for seg, s in segs.items()]
+        gap, segment, kind = max(gaps, key=lambda g: g[0]) if gaps else (0.0, None, None)
+        rows.append({
+            "scorer": name, "scorer_version": version, **{k: m.get(k) for k in (
+                "leads", "conversions", "auc", "pr_auc", "brier", "ece", "lift_top_decile", "interval_coverage")},
+            "parity_gap": gap, "parity_segment": f"{kind}={segment}" if segment else None,
+        })
+    return pl.DataFrame(rows, schema_overrides={"interval_coverage": pl.Float64, "parity_segment": pl.Utf8})
+
+
+def gates(table: pl.DataFrame, cfg: learned.ModelConfig) -> dict[str, bool]:
+    row = {r["scorer"]: r for r in table.iter_rows(named=True)}
+    ch = row["challenger"]
+    bar = row.get("champion") or row["rules"]
+    return {
+        f"beats {bar['scorer']} AUC by {cfg.gates['auc_margin']}": ch["auc"] >= bar["auc"] + cfg.gates["auc_margin"],
+        f"ECE at most {cfg.gates['max_ece']}": ch["ece"] <= cfg.gates["max_ece"],
+        f"segment parity gap at most {cfg.gates['max_parity_gap']}": ch["parity_gap"] <= cfg.gates["max_parity_gap"],
+    }
+
+
+@layer_asset(
+    "models",
+    "challenger",
+    description="Trains a challenger on the training set's earlier days and judges it on the latest "
+    "ones beside the champion and the rule model (AUC, PR-AUC, Brier, ECE, lift at the top decile, "
+    "interval coverage, segment parity). A trained model is registered as a model version; the "
+    "promotion_gates check says whether it may be promoted. Too few conversions: no challenger, "
+    "scoring stays on the rule model.",
+    code_version="1",
+    deps=[training_set],
+    partitioned=False,
+    kinds=("duckdb", "xgboost"),
+    automation=False,
+    check_specs=[dg.AssetCheckSpec(
+        "promotion_gates", asset=dg.AssetKey(["models", "challenger"]),
+        description="The challenger beats the champion (or the rule model) by the AUC margin, is calibrated "
+        "(ECE) and scores every region and company size alike (parity). Promotion also needs an approval.",
+    )],
+)
+def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    cfg = learned.load_config(config.model_config_path)
+    rule_model = rules.load(config.rule_model_path)
+    store = warehouse.store()
+    with store.reader() as con:
+        frame = con.sql("SELECT * FROM models.training_set").pl()
+    frame, prior = _prepared(frame, rule_model) if frame.height else (frame, np.zeros(0))
+    conversions = int(frame["won"].sum()) if frame.height else 0
+    days = frame["delivery_date"].n_unique() if frame.height else 0
+    needed = int(cfg.gates["min_conversions_to_train"])
+    if conversions < needed or days < 2:
+        why = (f"{conversions} conversion(s) in {frame.height} mature lead(s) over {days} day(s); a challenger needs "
+               f"{needed} and two days. Scoring stays on the rule model until labels accrue.")
+        context.log.info(why)
+        return dg.MaterializeResult(
+            metadata={"trained": False, "why_not": why, "conversions": conversions},
+            check_results=[dg.AssetCheckResult(check_name="promotion_gates", passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                               metadata={"why": why})],
+        )
+    train_part, holdout = training.time_split(frame.with_columns(pl.Series("_prior", prior)), cfg.gates["holdout_share"])
+    columns = list(training.MODEL_FEATURES)
+    model = learned.train(
+        train_part, train_part["won"].cast(pl.Int8).to_numpy(), train_part["_prior"].to_numpy(), columns, cfg,
+        prior=rule_model.version,
+        training={"training_set_hash": training.training_set_hash(train_part.drop("_prior")),
+                  "feature_set_version": feature_logic.feature_set_version()},
+    )
+    version = model.version
+    hp = holdout["_prior"].to_numpy()
+    s = model.score(holdout, hp)
+    scorers: dict[str, tuple] = {
+        "challenger": (version, s.probability, s.low, s.high),
+        "rules": (rule_model.version, learned.sigmoid(hp), None, None),
+    }
+    with store.writer() as w:
+        registry.ensure_tables(w.con)
+        champion = registry.champion_version(w.con)
+        if champion and champion != version:
+            champ = registry.load_model(w.con, champion)
+            cs = champ.score(holdout, hp)
+            scorers["champion"] = (champion, cs.probability, cs.low, cs.high)
+        table = judge(holdout, hp, scorers)
+        passed = gates(table, cfg)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        metrics = {r["scorer"]: r for r in table.iter_rows(named=True)}
+        record = pl.DataFrame([{
+            "model_version": version, "registered_at": now, "run_id": context.run.run_id, "artifact": model.to_bytes(),
+            "artifact_format": learned.FORMAT, "feature_set_version": model.training["feature_set_version"],
+            "training_set_hash": model.training["training_set_hash"], "cutoff": frame["delivery_date"].max(),
+            "label_window_days": cfg.label_window_days, "prior": rule_model.version, "rows": model.training["rows"],
+            "conversions": model.training["conversions"], "weight": model.weight,
+            "params": json.dumps(model.config, sort_keys=True), "metrics": json.dumps(metrics, sort_keys=True, default=str),
+        }])
+        with w.transaction():
+            known = w.con.execute(f"SELECT count(*) FROM {qualified(registry.REGISTRY)} WHERE model_version = ?", [version]).fetchall()[0][0]
+            if not known:  # the same data and seed give the same version: registered once
+                w.append(registry.REGISTRY, record)
+            holdout_hash = training.training_set_hash(holdout.drop("_prior"))
+            w.append(registry.EVALUATIONS, table.with_columns(
+                pl.lit(version).alias("model_version"), pl.lit(now).alias("evaluated_at"),
+                pl.lit(context.run.run_id).alias("run_id"), pl.lit(holdout_hash).alias("holdout_hash"),
+                pl.when(pl.col("scorer") == "challenger").then(pl.lit(json.dumps(passed, sort_keys=True))).alias("gates"),
+            ))
+    context.instance.add_dynamic_partitions(MODEL_VERSIONS.name, [version])
+    context.log.info(f"challenger {version}: {'passes' if all(passed.values()) else 'fails'} the promotion gates")
+    return dg.MaterializeResult(
+        metadata={
+            "trained": True,
+            "model_version": version,
+            "champion": champion or "rule model",
+            "training_leads": model.training["rows"],
+            "training_conversions": model.training["conversions"],
+            "prior_weight": round(model.weight, 3),
+            "boosting_rounds": model.training["rounds"],
+            "holdout_days": f"{holdout['delivery_date'].min()}..{holdout['delivery_date'].max()}",
+            "holdout_leads": holdout.height,
+            "comparison": dg.MetadataValue.md(markdown_table(table.drop("scorer_version").with_columns(
+                pl.col(pl.Float64).round(4)))),
+            "promote_with": f"leadgen model promote {version} --by NAME --why TEXT",
+        },
+        check_results=[dg.AssetCheckResult(
+            check_name="promotion_gates", passed=all(passed.values()), severity=dg.AssetCheckSeverity.WARN,
+            metadata={"model_version": version, **{k: bool(v) for k, v in passed.items()}},
+        )],
+    )
+
+
+defs = dg.Definitions(assets=[training_set, challenger])
