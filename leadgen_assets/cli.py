@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from leadgen_assets import settings
+from leadgen_assets.cli_model import register as register_model_commands
 from leadgen_assets.cli_resolve import register as register_resolve_commands
 
 app = typer.Typer(help="leadgen: an auditable lead-generation pipeline on Dagster and DuckDB.", no_args_is_help=True)
@@ -380,6 +381,7 @@ def audit_verify() -> None:
 
 
 register_resolve_commands(app)  # leadgen resolve, leadgen resolve-eval
+register_model_commands(app)  # leadgen model ...
 
 
 def main() -> None:

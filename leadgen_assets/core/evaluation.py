@@ -39,6 +39,19 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> float:
     return float(total)
 
 
+def ece_noise(p: np.ndarray, bins: int = BINS) -> float:
+    """The ECE a perfectly calibrated score would still show on this many leads: each bin's
+    observed rate is a sample mean, off from the truth by sqrt(p(1-p)/n) * sqrt(2/pi) on average."""
+    b = _bins(p, bins)
+    total = 0.0
+    for k in range(bins):
+        m = b == k
+        if m.any():
+            q = p[m].mean()
+            total += m.sum() / p.size * np.sqrt(q * (1 - q) / m.sum()) * np.sqrt(2 / np.pi)
+    return float(total)
+
+
 def lift_top_decile(y: np.ndarray, p: np.ndarray) -> float:
     base = y.mean()
     if base == 0:
@@ -82,6 +95,7 @@ def summary(y: np.ndarray, p: np.ndarray, low: np.ndarray | None = None, high: n
         "pr_auc": float(average_precision_score(y, p)) if two_classes else float("nan"),
         "brier": float(np.mean((p - y) ** 2)),
         "ece": ece(y, p),
+        "ece_noise": ece_noise(p),
         "lift_top_decile": lift_top_decile(y, p),
     }
     if low is not None and high is not None:

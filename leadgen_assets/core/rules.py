@@ -124,17 +124,27 @@ def score(features: pl.DataFrame, model: RuleModel, top_reasons: int = 3) -> pl.
             text = pl.lit(rule.reason)
         contrib_cols.append(pl.when(hit).then(rule.points).otherwise(0).alias(f"_{rule.group}{i}"))
         if rule.points > 0:
-            reason_cols.append((rule.points, i, pl.when(hit).then(text).alias(f"_r{i}")))
+            reason_cols.append((rule.points, i, pl.when(hit).then(text).alias(f"_r{i}"),
+                                pl.when(hit).then(rule.points).alias(f"_p{i}"), pl.when(hit).then(pl.lit(rule.feature)).alias(f"_f{i}")))
     fit = [c for c in contrib_cols if c.meta.output_name().startswith("_fit")]
     eng = [c for c in contrib_cols if c.meta.output_name().startswith("_engagement")]
     scored = frame.with_columns(
         pl.sum_horizontal(fit).alias("fit_points") if fit else pl.lit(0).alias("fit_points"),
         pl.sum_horizontal(eng).alias("engagement_points") if eng else pl.lit(0).alias("engagement_points"),
         # Reasons in order of the points they earned (config order breaks ties).
-        pl.concat_list([expr for _, _, expr in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
+        pl.concat_list([expr for _, _, expr, _, _ in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
         .list.drop_nulls()
         .list.head(top_reasons)
         .alias("reasons"),
+        # the points each of those reasons earned, and the feature it is about, in the same order
+        pl.concat_list([pts for _, _, _, pts, _ in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
+        .list.drop_nulls()
+        .list.head(top_reasons)
+        .alias("reason_points"),
+        pl.concat_list([feat for _, _, _, _, feat in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
+        .list.drop_nulls()
+        .list.head(top_reasons)
+        .alias("reason_features"),
         pl.concat_list(dq_cols).list.drop_nulls().alias("disqualify_reasons") if dq_cols else pl.lit([], dtype=pl.List(pl.Utf8)).alias("disqualify_reasons"),
     )
     total = pl.col("fit_points") + pl.col("engagement_points")

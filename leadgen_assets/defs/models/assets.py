@@ -111,7 +111,7 @@ def judge(holdout: pl.DataFrame, prior: np.ndarray, scorers: dict[str, tuple[str
         gap, segment, kind = max(gaps, key=lambda g: g[0]) if gaps else (0.0, None, None)
         rows.append({
             "scorer": name, "scorer_version": version, **{k: m.get(k) for k in (
-                "leads", "conversions", "auc", "pr_auc", "brier", "ece", "lift_top_decile", "interval_coverage")},
+                "leads", "conversions", "auc", "pr_auc", "brier", "ece", "ece_noise", "lift_top_decile", "interval_coverage")},
             "parity_gap": gap, "parity_segment": f"{kind}={segment}" if segment else None,
         })
     return pl.DataFrame(rows, schema_overrides={"interval_coverage": pl.Float64, "parity_segment": pl.Utf8})
@@ -123,7 +123,9 @@ def gates(table: pl.DataFrame, cfg: learned.ModelConfig) -> dict[str, bool]:
     bar = row.get("champion") or row["rules"]
     return {
         f"beats {bar['scorer']} AUC by {cfg.gates['auc_margin']}": ch["auc"] >= bar["auc"] + cfg.gates["auc_margin"],
-        f"ECE at most {cfg.gates['max_ece']}": ch["ece"] <= cfg.gates["max_ece"],
+        # a small holdout shows some ECE even for a perfect score: the gate allows that sampling noise
+        f"ECE at most {cfg.gates['max_ece']} beyond sampling noise ({ch['ece_noise']:.3f} on {ch['leads']} leads)":
+            ch["ece"] <= cfg.gates["max_ece"] + ch["ece_noise"],
         f"segment parity gap at most {cfg.gates['max_parity_gap']}": ch["parity_gap"] <= cfg.gates["max_parity_gap"],
     }
 
@@ -205,7 +207,7 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
             if not known:  # the same data and seed give the same version: registered once
                 w.append(registry.REGISTRY, record)
             holdout_hash = training.training_set_hash(holdout.drop("_prior"))
-            w.append(registry.EVALUATIONS, table.with_columns(
+            w.append(registry.EVALUATIONS, table.drop("ece_noise").with_columns(
                 pl.lit(version).alias("model_version"), pl.lit(now).alias("evaluated_at"),
                 pl.lit(context.run.run_id).alias("run_id"), pl.lit(holdout_hash).alias("holdout_hash"),
                 pl.when(pl.col("scorer") == "challenger").then(pl.lit(json.dumps(passed, sort_keys=True))).alias("gates"),

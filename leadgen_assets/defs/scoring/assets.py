@@ -1,10 +1,15 @@
-"""scoring: the rule model scores every lead, with its grade, probability and reasons."""
+"""scoring: every lead's score from the champion (a promoted model, else the rule model), and
+shadow scores from other model versions on the same days."""
+
+from typing import Optional
 
 import dagster as dg
 import polars as pl
 
 from leadgen_assets.core import features as feature_logic
-from leadgen_assets.core import rules
+from leadgen_assets.core import model as learned
+from leadgen_assets.core import registry, rules
+from leadgen_assets.core import scoring as logic
 from leadgen_assets.defs.common import (
     WarehouseResource,
     day_batches,
@@ -17,12 +22,19 @@ from leadgen_assets.defs.common import (
 )
 
 TABLE = "scoring.lead_scores"
+SHADOW = "scoring.shadow_scores"
 SCORE_COLUMNS = {
     "lead_id": pl.Utf8, "delivery_date": pl.Date, "scored_at": pl.Datetime("us"), "person_id": pl.Utf8,
     "account_id": pl.Utf8, "channel": pl.Utf8, "fit_points": pl.Int64, "engagement_points": pl.Int64,
-    "points": pl.Int64, "grade": pl.Utf8, "probability": pl.Float64, "disqualified": pl.Boolean,
-    "disqualify_reasons": pl.List(pl.Utf8), "reasons": pl.List(pl.Utf8), "model_version": pl.Utf8,
-    "feature_set_version": pl.Utf8, "run_id": pl.Utf8,
+    "points": pl.Int64, "grade": pl.Utf8, "probability": pl.Float64, "probability_low": pl.Float64,
+    "probability_high": pl.Float64, "rule_probability": pl.Float64, "disqualified": pl.Boolean,
+    "disqualify_reasons": pl.List(pl.Utf8), "reasons": pl.List(pl.Utf8), "reasons_against": pl.List(pl.Utf8),
+    "scorer": pl.Utf8, "model_version": pl.Utf8, "feature_set_version": pl.Utf8, "run_id": pl.Utf8,
+}
+SHADOW_COLUMNS = {
+    "lead_id": pl.Utf8, "delivery_date": pl.Date, "model_version": pl.Utf8, "probability": pl.Float64,
+    "probability_low": pl.Float64, "probability_high": pl.Float64, "reasons": pl.List(pl.Utf8),
+    "champion_version": pl.Utf8, "champion_probability": pl.Float64, "run_id": pl.Utf8,
 }
 
 
@@ -30,53 +42,136 @@ class ScoringConfig(dg.Config):
     rule_model_path: str = str(rules.DEFAULT_CONFIG)
 
 
+def _champion(con, feature_set_version: str) -> tuple[Optional[learned.Model], Optional[str]]:  # noqa: ANN001
+    """The promoted model if it can score these features, and why not if it cannot."""
+    version = registry.champion_version(con)
+    if version is None:
+        return None, None
+    model = registry.load_model(con, version)
+    why = logic.usable(model, feature_set_version)
+    return (None, f"champion {version} not used: {why}") if why else (model, None)
+
+
+def _features(con, batch: list, version: str) -> pl.DataFrame:  # noqa: ANN001
+    return con.sql(
+        "SELECT * FROM features.lead_features WHERE delivery_date BETWEEN ? AND ? AND feature_set_version = ? ORDER BY lead_id",
+        params=[batch[0], batch[-1], version],
+    ).pl()
+
+
 @layer_asset(
     "scoring",
     "lead_scores",
-    description="Each lead's rule-model score: fit and engagement points, a fit x engagement grade "
-    "(A1 best, D4 worst), a prior probability, hard disqualifiers and the top reasons in plain words. "
-    "Carries the model version, feature-set version and run id for lineage.",
-    code_version="1",
+    description="Each lead's score: the rule model's fit and engagement points, grade (A1 best, D4 worst), "
+    "hard disqualifiers and reasons; and the probability of the champion, the promoted learned model "
+    "(calibrated, with a 90% interval and reasons for and against), or the rule prior when no model is "
+    "promoted. Carries the scorer, model version, feature-set version and run id.",
+    code_version="2",
     deps=[dg.AssetKey(["features", "lead_features"])],
-    kinds=("duckdb", "polars"),
+    kinds=("duckdb", "polars", "xgboost"),
 )
 def lead_scores(
     context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     store = warehouse.store()
-    model = rules.load(config.rule_model_path)
+    rule_model = rules.load(config.rule_model_path)
     version = feature_logic.feature_set_version()
     days = partition_days(context)
-    reports, grades, done = [], [], 0
+    reports, parts, done = [], [], 0
     with store.writer() as w:
+        model, not_used = _champion(w.con, version)
+        if not_used:
+            context.log.warning(not_used)
         sizes = rows_per_day(w.con, "signals.form_leads", days)
         for batch in day_batches(days, sizes):
-            feats = w.con.sql(
-                "SELECT * FROM features.lead_features WHERE delivery_date BETWEEN ? AND ? AND feature_set_version = ?",
-                params=[batch[0], batch[-1], version],
-            ).pl()
-            scored = rules.score(feats, model).with_columns(
-                pl.lit(model.version).alias("model_version"),
+            scored = logic.score(_features(w.con, batch, version), rule_model, model).with_columns(
                 pl.lit(context.run.run_id).alias("run_id"),
             )
             scored = scored.select([pl.col(c).cast(t) for c, t in SCORE_COLUMNS.items()])
             reports.append(w.write_partitions(TABLE, scored, partition_col="delivery_date", keys=batch))
-            grades.append(scored.select("grade", "disqualified"))
+            parts.append(scored.select("grade", "disqualified", "probability", "probability_low", "probability_high"))
             done += len(batch)
             log_batch(context, batch, scored.height, done, len(days))
-    all_grades = pl.concat(grades) if grades else pl.DataFrame(schema={"grade": pl.Utf8, "disqualified": pl.Boolean})
-    dist = all_grades.filter(~pl.col("disqualified")).group_by("grade").len().sort("grade")
-    n = max(all_grades.height, 1)
+    every = pl.concat(parts) if parts else pl.DataFrame(schema={k: SCORE_COLUMNS[k] for k in (
+        "grade", "disqualified", "probability", "probability_low", "probability_high")})
+    dist = every.filter(~pl.col("disqualified")).group_by("grade").len().sort("grade")
+    n = max(every.height, 1)
     return dg.MaterializeResult(
         metadata=write_metadata(
             store, TABLE, reports, context,
-            model_version=model.version,
+            scorer=f"model {model.version}" if model else f"rules {rule_model.version}",
+            **({"champion_not_used": not_used} if not_used else {}),
             feature_set_version=version,
-            disqualified_rate=round(all_grades["disqualified"].sum() / n, 4),
-            grade_a_or_b_rate=round(all_grades.filter(~pl.col("disqualified") & pl.col("grade").str.contains("^[AB]")).height / n, 4),
+            mean_probability=round(float(every.filter(~pl.col("disqualified"))["probability"].mean() or 0.0), 4),
+            median_interval_width=round(logic.interval_width(every), 4),
+            disqualified_rate=round(every["disqualified"].sum() / n, 4),
+            grade_a_or_b_rate=round(every.filter(~pl.col("disqualified") & pl.col("grade").str.contains("^[AB]")).height / n, 4),
             grade_distribution=dg.MetadataValue.md(markdown_table(dist, max_rows=20)),
         )
     )
 
 
-defs = dg.Definitions(assets=[lead_scores])
+class ShadowConfig(dg.Config):
+    """Run config of scoring/shadow_scores (Launchpad, under `scoring__shadow_scores`)."""
+
+    rule_model_path: str = str(rules.DEFAULT_CONFIG)
+    model_versions: list[str] = []
+    """Versions to score the days with. Empty: the latest registered version that is not the champion."""
+
+
+@layer_asset(
+    "scoring",
+    "shadow_scores",
+    description="Shadow scores: other model versions scoring the same days as the champion, side by side "
+    "(one slice per day and version), so a challenger is watched on live leads before anyone promotes it. "
+    "Backfill any past days with any registered versions through run config `model_versions`.",
+    code_version="1",
+    deps=[dg.AssetKey(["features", "lead_features"]), dg.AssetKey(["scoring", "lead_scores"])],
+    kinds=("duckdb", "xgboost"),
+)
+def shadow_scores(context: dg.AssetExecutionContext, config: ShadowConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    rule_model = rules.load(config.rule_model_path)
+    version = feature_logic.feature_set_version()
+    days = partition_days(context)
+    reports, skipped = [], []
+    with store.writer() as w:
+        registry.ensure_tables(w.con)
+        champion = registry.champion_version(w.con)
+        versions = list(config.model_versions)
+        if not versions:
+            latest = w.con.execute(
+                "SELECT model_version FROM models.registry WHERE model_version IS DISTINCT FROM ? "
+                "ORDER BY registered_at DESC LIMIT 1", [champion]).fetchall()
+            versions = [latest[0][0]] if latest else []
+        for v in versions:
+            model = registry.load_model(w.con, v)
+            why = logic.usable(model, version)
+            if why:
+                skipped.append(f"{v}: {why}")
+                continue
+            sizes = rows_per_day(w.con, "signals.form_leads", days)
+            for batch in day_batches(days, sizes):
+                feats = _features(w.con, batch, version)
+                shadow = logic.score(feats, rule_model, model)
+                live = w.con.sql(
+                    "SELECT lead_id, model_version AS champion_version, probability AS champion_probability "
+                    "FROM scoring.lead_scores WHERE delivery_date BETWEEN ? AND ?", params=[batch[0], batch[-1]]).pl()
+                out = shadow.join(live, on="lead_id", how="left").with_columns(
+                    pl.lit(v).alias("model_version"), pl.lit(context.run.run_id).alias("run_id"))
+                out = out.select([pl.col(c).cast(t) for c, t in SHADOW_COLUMNS.items()])
+                reports.append(w.write_partitions(SHADOW, out, partition_col="delivery_date", keys=batch,
+                                                  scope={"model_version": v}))
+    if skipped:
+        context.log.warning("; ".join(skipped))
+    return dg.MaterializeResult(
+        metadata={
+            "versions_scored": ", ".join(v for v in versions if not any(s.startswith(v) for s in skipped)) or "none",
+            "why_none": "no model is registered besides the champion; run the train_challenger job" if not versions else "",
+            **({"skipped": "; ".join(skipped)} if skipped else {}),
+            "rows_written": sum(r.rows_written for r in reports),
+        }
+    )
+
+
+defs = dg.Definitions(assets=[lead_scores, shadow_scores])
