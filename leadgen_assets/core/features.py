@@ -68,14 +68,42 @@ FEATURE_SET = "lead_v1"
 LEAD_FEATURES_SQL = """
 WITH leads AS (
     SELECT f.lead_id, f.delivery_date, f.submitted_at AS scored_at, f.channel, f.campaign,
-           pr.person_id, m.account_id, f.company_domain, f.email_domain, f.is_free_mail,
+           pr.person_id, f.company_domain, f.email_domain, f.is_free_mail,
            f.is_role_address, f.job_title, f.service_needed, f.budget, f.timeline,
            f.employees AS form_employees, f.industry AS form_industry, f.country,
            f.first_name_key, f.last_name_key, f.phone_e164, f.email
     FROM signals.form_leads f
     JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
-    LEFT JOIN identity.account_matches m ON m.person_id = pr.person_id
     WHERE f.delivery_date BETWEEN $first AND $last
+),
+-- The lead's company as of its delivery day (person -works_at-> company, identity.person_companies)
+company AS (
+    SELECT l.lead_id, s.domain, s.company
+    FROM leads l JOIN identity.person_companies s
+      ON s.person_id = l.person_id AND s.valid_from <= l.delivery_date AND (s.valid_to IS NULL OR l.delivery_date < s.valid_to)
+),
+-- ... and its account then: the CRM account with that website domain, else the one CRM account
+-- with that name (where no domain contradicts it), among accounts delivered by that day; else
+-- the new-account candidate of the domain (or name), keyed as identity.account_matches keys it.
+crm_known AS (
+    SELECT account_id, domain, company_key, min(delivery_date) AS known_from FROM signals.crm_accounts GROUP BY ALL
+),
+by_domain AS (
+    SELECT c.lead_id, min(k.account_id) AS account_id FROM company c JOIN leads l USING (lead_id)
+    JOIN crm_known k ON k.domain = c.domain AND k.known_from <= l.delivery_date GROUP BY c.lead_id
+),
+by_name AS (
+    SELECT c.lead_id, min(k.account_id) AS account_id FROM company c JOIN leads l USING (lead_id)
+    JOIN crm_known k ON k.company_key = c.company AND k.known_from <= l.delivery_date
+    WHERE c.domain IS NULL OR k.domain IS NULL
+    GROUP BY c.lead_id HAVING count(DISTINCT k.account_id) = 1
+),
+lead_account AS (
+    SELECT c.lead_id, c.domain, c.company,
+           coalesce(d.account_id, n.account_id,
+                    'A' || substr(md5(coalesce('domain:' || c.domain, 'name:' || c.company)), 1, 15)) AS account_id
+    FROM company c LEFT JOIN by_domain d USING (lead_id) LEFT JOIN by_name n USING (lead_id)
+    WHERE c.domain IS NOT NULL OR c.company IS NOT NULL
 ),
 visits AS (
     SELECT l.lead_id, l.scored_at, w.event_at, w.event_id, w.event_type, w.event_name, w.page_path
@@ -107,26 +135,38 @@ prior AS (
     GROUP BY l.lead_id
 ),
 -- Account engagement and the buying committee count whole days: the 30 full days before the
--- lead's submit day, from the graph's person -engaged_with-> account activity (identity.
--- account_activity), using only events delivered by the lead's delivery day and visitors
--- identified before its submit day.
+-- lead's submit day. Colleagues are the people who worked at the same company domain (or, with
+-- no domain, the same company name) as of the lead's delivery day; their activity counts only
+-- where it was delivered by that day and their visitor was identified before the submit day.
+colleagues AS (
+    SELECT a.lead_id, s.person_id FROM lead_account a JOIN leads l USING (lead_id)
+    JOIN identity.person_companies s ON s.domain = a.domain
+     AND s.valid_from <= l.delivery_date AND (s.valid_to IS NULL OR l.delivery_date < s.valid_to)
+    WHERE a.domain IS NOT NULL
+    UNION ALL
+    SELECT a.lead_id, s.person_id FROM lead_account a JOIN leads l USING (lead_id)
+    JOIN identity.person_companies s ON s.company = a.company AND s.domain IS NULL
+     AND s.valid_from <= l.delivery_date AND (s.valid_to IS NULL OR l.delivery_date < s.valid_to)
+    WHERE a.domain IS NULL
+),
 acct AS (
     SELECT l.lead_id,
-           count(DISTINCT a.person_id) AS buying_committee_size_30d,
-           count(DISTINCT a.person_id) FILTER (WHERE a.person_id <> l.person_id) AS account_engaged_people_30d,
-           sum(a.events) AS account_events_30d
+           count(DISTINCT p.person_id) AS buying_committee_size_30d,
+           count(DISTINCT p.person_id) FILTER (WHERE p.person_id <> l.person_id) AS account_engaged_people_30d,
+           sum(p.events) AS account_events_30d
     FROM leads l
-    JOIN identity.account_activity a ON a.account_id = l.account_id
-    WHERE a.event_day >= CAST(l.scored_at AS DATE) - 30 AND a.event_day < CAST(l.scored_at AS DATE)
-      AND a.link_day < CAST(l.scored_at AS DATE) AND a.delivery_date <= l.delivery_date
+    JOIN colleagues c USING (lead_id)
+    JOIN identity.person_activity p ON p.person_id = c.person_id
+    WHERE p.event_day >= CAST(l.scored_at AS DATE) - 30 AND p.event_day < CAST(l.scored_at AS DATE)
+      AND p.link_day < CAST(l.scored_at AS DATE) AND p.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
 -- The existing owner of the person's account (person -works_at-> account <-owns- rep), as of
 -- the lead's delivery day: the ownership span of identity.account_owners that covers it.
 owner AS (
     SELECT l.lead_id, o.owner_id
-    FROM leads l JOIN identity.account_owners o
-      ON o.account_id = l.account_id AND o.valid_from <= l.delivery_date
+    FROM leads l JOIN lead_account a USING (lead_id) JOIN identity.account_owners o
+      ON o.account_id = a.account_id AND o.valid_from <= l.delivery_date
      AND (o.valid_to IS NULL OR l.delivery_date < o.valid_to)
 ),
 -- One version of each CRM account and enrichment record per delivery day; a lead sees the
@@ -142,7 +182,8 @@ enr_versions AS (
 ),
 crm AS (
     SELECT l.lead_id, c.account_id AS crm_account_id, c.industry, c.employees, c.region, c.country
-    FROM leads l JOIN crm_versions c ON c.account_id = l.account_id AND c.delivery_date <= l.delivery_date
+    FROM leads l JOIN lead_account a USING (lead_id)
+    JOIN crm_versions c ON c.account_id = a.account_id AND c.delivery_date <= l.delivery_date
     QUALIFY row_number() OVER (PARTITION BY l.lead_id ORDER BY c.delivery_date DESC) = 1
 ),
 enr AS (
@@ -159,7 +200,7 @@ crowded_phones AS (
     SELECT phone_e164, first_day AS crowded_from FROM phone_names
     QUALIFY row_number() OVER (PARTITION BY phone_e164 ORDER BY first_day, last_name_key) = 4
 )
-SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.channel, l.campaign,
+SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, la.account_id, l.channel, l.campaign,
        l.company_domain, owner.owner_id AS crm_owner_id,
        coalesce(crm.industry, enr.industry, l.form_industry) AS industry,
        coalesce(crm.employees, enr.employee_count, l.form_employees) AS employees,
@@ -194,6 +235,7 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, l.account_id, l.cha
 FROM leads l
 LEFT JOIN eng USING (lead_id)
 LEFT JOIN prior USING (lead_id)
+LEFT JOIN lead_account la USING (lead_id)
 LEFT JOIN acct USING (lead_id)
 LEFT JOIN owner USING (lead_id)
 LEFT JOIN crm USING (lead_id)

@@ -5,8 +5,9 @@ Pure polars and a small deterministic assignment loop. Order of decisions:
 1. ``suppressed``: the person opted out (unsubscribe, do-not-contact, erasure) on or
    before the routing day. Never routed to outreach, whatever else is true.
 2. ``disqualified``: a hard disqualifier fired (test, student, spam, competitor).
-3. ``review``: uncertain (a grade where fit and engagement disagree) or high-risk (large
-   company, or the account's owner is inactive); a person decides.
+3. ``review``: uncertain (a grade where fit and engagement disagree, or a learned score
+   whose interval is wide) or high-risk (large company, or the account's owner is
+   inactive); a person decides.
 4. ``routed``: to the account's existing active owner (even above their cap: continuity
    wins); otherwise by territory and segment, round-robin among active reps with daily
    capacity left. No capacity left -> ``overflow``, owner-less and counted for sales ops.
@@ -36,6 +37,7 @@ class RoutingConfig:
     mid_market_from: int
     review_grades: tuple[str, ...]
     review_employees: int
+    review_interval_width: float
     cadences: dict[str, str]
     country_territory: dict[str, str]
     us_state_territory: dict[str, str]
@@ -50,6 +52,7 @@ def load(path: Path = DEFAULT_CONFIG) -> RoutingConfig:
         mid_market_from=int(cfg["mid_market_from_employees"]),
         review_grades=tuple(cfg["review_grades"]),
         review_employees=int(cfg["review_employees_at_least"]),
+        review_interval_width=float(cfg.get("review_interval_width_at_least", 1.0)),
         cadences=dict(cfg["cadences"]),
         country_territory={k: v for k, v in terr.items() if isinstance(v, str) and k != "US_default"},
         us_state_territory=us_states,
@@ -68,9 +71,14 @@ def route(scores: pl.DataFrame, reps: pl.DataFrame, cfg: RoutingConfig) -> pl.Da
     """Route one day's scored leads.
 
     ``scores``: lead_id, person_id, grade, probability, disqualified, disqualify_reasons,
-    employees, country, region, crm_owner_id, is_suppressed (as of the routing day).
+    employees, country, region, crm_owner_id, is_suppressed (as of the routing day), and
+    optionally probability_low and probability_high (the learned model's interval).
     ``reps``: user_id, territory, segment, daily_capacity, is_active (as of the day).
     """
+    if "probability_low" not in scores.columns:
+        scores = scores.with_columns(pl.lit(None, dtype=pl.Float64).alias("probability_low"),
+                                     pl.lit(None, dtype=pl.Float64).alias("probability_high"))
+    wide = ((pl.col("probability_high") - pl.col("probability_low")) >= cfg.review_interval_width).fill_null(False)
     active = reps.filter(pl.col("is_active"))
     active_ids = set(active["user_id"].to_list())
     leads = scores.with_columns(
@@ -84,6 +92,7 @@ def route(scores: pl.DataFrame, reps: pl.DataFrame, cfg: RoutingConfig) -> pl.Da
         .when(pl.col("crm_owner_id").is_not_null() & ~pl.col("_owner_active")).then(pl.lit("review"))
         .when(pl.col("employees").fill_null(0) >= cfg.review_employees).then(pl.lit("review"))
         .when(pl.col("grade").is_in(cfg.review_grades)).then(pl.lit("review"))
+        .when(pl.col("cadence").is_not_null() & wide).then(pl.lit("review"))
         .when(pl.col("cadence").is_null()).then(pl.lit("nurture"))
         .otherwise(pl.lit("routed")).alias("decision"),
         pl.when(pl.col("is_suppressed")).then(pl.lit("consent: person opted out"))
@@ -91,6 +100,7 @@ def route(scores: pl.DataFrame, reps: pl.DataFrame, cfg: RoutingConfig) -> pl.Da
         .when(pl.col("crm_owner_id").is_not_null() & ~pl.col("_owner_active")).then(pl.lit("account owner is inactive"))
         .when(pl.col("employees").fill_null(0) >= cfg.review_employees).then(pl.lit("high stakes: large company"))
         .when(pl.col("grade").is_in(cfg.review_grades)).then(pl.lit("uncertain: engaged but outside the target profile"))
+        .when(pl.col("cadence").is_not_null() & wide).then(pl.lit("uncertain: the model's interval is wide"))
         .when(pl.col("cadence").is_null()).then(pl.lit("low grade: marketing nurture"))
         .otherwise(None).alias("route_reason"),
     ).sort(["probability", "lead_id"], descending=[True, False])

@@ -56,7 +56,7 @@ GROUP BY l.lead_id
 """
 
 TRAINING_SET_SQL = f"""
-SELECT f.*, lab.won, lab.won_on, lab.opportunity_id
+SELECT f.*, lab.won, lab.won_on, lab.opportunity_id, CAST($cutoff AS DATE) AS label_cutoff
 FROM ({LABELS_SQL}) lab
 JOIN features.lead_features f ON f.lead_id = lab.lead_id AND f.feature_set_version = $version
 ORDER BY f.delivery_date, f.lead_id

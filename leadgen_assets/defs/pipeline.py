@@ -22,7 +22,7 @@ daily_funnel_schedule = dg.build_schedule_from_partitioned_job(
 # matters once someone approves it. It runs weekly (when switched on), on drift, or by hand.
 retrain_job = dg.define_asset_job(
     "train_challenger",
-    selection=dg.AssetSelection.groups("models"),
+    selection=dg.AssetSelection.assets(["models", "training_set"], ["models", "challenger"]),
     description="Build the point-in-time training set and train a challenger model, judged against the "
     "champion and the rule model on the latest labelled days. Promotion is a separate, approved step.",
 )

@@ -84,13 +84,14 @@ def _activity_world(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE TABLE identity.account_matches AS SELECT * FROM (VALUES
         ('P1', 'ACC'), ('P2', 'ACC'), ('P3', 'ACC'), ('P4', 'ACC'), ('P5', 'ACC')
     ) t(person_id, account_id)""")
-    con.execute(f"CREATE TABLE identity.account_activity AS {graph.ACCOUNT_ACTIVITY_SQL}")
+    con.execute(f"CREATE TABLE identity.person_activity AS {graph.PERSON_ACTIVITY_SQL}")
 
 
 def _committee_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[int, int]:
     """The filters the lead features use: full days before ``as_of``, delivered and identified by then."""
     return con.execute(
-        """SELECT count(DISTINCT person_id), coalesce(sum(events), 0) FROM identity.account_activity
+        """SELECT count(DISTINCT person_id), coalesce(sum(events), 0)
+           FROM identity.person_activity JOIN identity.account_matches USING (person_id)
            WHERE account_id = 'ACC' AND event_day >= ?::DATE - 30 AND event_day < ? AND link_day < ? AND delivery_date <= ?""",
         [as_of, as_of, as_of, as_of],
     ).fetchall()[0]
@@ -105,7 +106,7 @@ def test_account_engagement_as_of_a_day_uses_only_what_was_known_then(con: duckd
     # on 11 July P4 is known too: anonymous browsing before identification counts
     assert _committee_as_of(con, dt.date(2026, 7, 11)) == (4, 5)
     # P1's pricing view is kept per person and day
-    assert con.execute("SELECT sum(pricing_views) FROM identity.account_activity WHERE person_id = 'P1'").fetchall() == [(1,)]
+    assert con.execute("SELECT sum(pricing_views) FROM identity.person_activity WHERE person_id = 'P1'").fetchall() == [(1,)]
 
 
 def test_buying_committees_are_as_of_the_day_after_the_latest_delivery(con: duckdb.DuckDBPyConnection) -> None:
@@ -122,6 +123,23 @@ def test_buying_committees_are_as_of_the_day_after_the_latest_delivery(con: duck
     assert row["as_of_day"] == dt.date(2026, 7, 6)
     assert (row["committee_size_30d"], row["events_30d"], row["committee"]) == (3, 4, ["P1", "P2", "P3"])
     assert (row["owner_id"], row["owned_since"], row["people_known"]) == ("rep2", dt.date(2026, 7, 1), 5)
+
+
+def test_where_a_person_works_is_known_from_the_day_it_was_delivered(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE TABLE identity.person_records AS SELECT * FROM (VALUES
+        ('r1', 'P1', DATE '2026-06-01', TIMESTAMP '2026-06-01 09:00:00', 'acme.com', 'acme', false),
+        ('r2', 'P1', DATE '2026-06-05', TIMESTAMP '2026-06-05 09:00:00', 'globex.com', 'globex', false),  -- moved
+        ('r3', 'P1', DATE '2026-06-07', TIMESTAMP '2026-05-20 09:00:00', 'acme.com', 'acme', false),      -- old record, delivered late
+        ('r4', 'P1', DATE '2026-06-09', TIMESTAMP '2026-06-09 09:00:00', 'test.com', 'test', false),      -- a placeholder
+        ('r5', 'P2', DATE '2026-06-02', TIMESTAMP '2026-06-02 09:00:00', NULL, 'initech', false),
+        ('r6', 'P3', DATE '2026-06-02', TIMESTAMP '2026-06-02 09:00:00', 'nobody.com', 'x', true)         -- placeholder record
+    ) t(record_key, person_id, delivery_date, seen_at, domain, company, is_placeholder_record)""")
+    spans = con.execute(f"SELECT person_id, domain, company, valid_from, valid_to FROM ({graph.PERSON_COMPANIES_SQL}) ORDER BY ALL").fetchall()
+    assert spans == [
+        ("P1", "acme.com", "acme", dt.date(2026, 6, 1), dt.date(2026, 6, 5)),
+        ("P1", "globex.com", "globex", dt.date(2026, 6, 5), None),  # neither the late old record nor test.com changes it
+        ("P2", None, "initech", dt.date(2026, 6, 2), None),
+    ]
 
 
 def _match(con: duckdb.DuckDBPyConnection, crm: list[tuple], persons: list[tuple], enrichment: list[tuple] = ()) -> dict:

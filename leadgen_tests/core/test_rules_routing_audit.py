@@ -97,6 +97,19 @@ def test_routing_order_and_capacity() -> None:
     assert [(r["route_reason"], r["owner_id"]) for r in overflow] == [("no rep with capacity in territory and segment", None)]
 
 
+def test_a_wide_model_interval_sends_a_lead_to_review() -> None:
+    leads = pl.DataFrame([
+        scored("w", probability_low=0.2, probability_high=0.7),   # the model is unsure
+        scored("t", probability_low=0.5, probability_high=0.65),  # sure enough: routed
+        scored("r", probability_low=None, probability_high=None),  # the rule model: no interval
+        scored("m", grade="D4", probability=0.05, probability_low=0.0, probability_high=0.5),  # nurture needs no review
+    ], schema_overrides={"probability_low": pl.Float64, "probability_high": pl.Float64, "disqualify_reasons": pl.List(pl.Utf8)})
+    out = {r["lead_id"]: r for r in routing.route(leads, REPS, routing.load()).iter_rows(named=True)}
+    assert (out["w"]["decision"], out["w"]["route_reason"]) == ("review", "uncertain: the model's interval is wide")
+    assert out["t"]["decision"] == "routed" and out["r"]["decision"] == "routed"
+    assert out["m"]["decision"] == "nurture"
+
+
 def test_audit_chain_detects_tampering() -> None:
     rows = list(audit.chain(({"action": "route", "subject": f"l{i}"} for i in range(5)), audit.GENESIS, 1))
     assert audit.verify(rows) == (5, None)

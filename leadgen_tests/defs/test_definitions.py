@@ -4,7 +4,7 @@ import dagster as dg
 
 from leadgen_assets.definitions import defs
 
-LAYERS = ("sources", "signals", "identity", "features", "scoring", "routing", "monitoring", "governance")
+LAYERS = ("sources", "signals", "identity", "features", "scoring", "routing", "monitoring", "governance", "models")
 
 
 def test_definitions_snapshot(snapshot) -> None:

@@ -35,9 +35,9 @@ LEADS_PER_BATCH = 250_000
         dg.AssetKey(["signals", "crm_accounts"]),
         dg.AssetKey(["signals", "enrichment"]),
         dg.AssetKey(["identity", "person_records"]),
-        dg.AssetKey(["identity", "account_matches"]),
         dg.AssetKey(["identity", "visitor_map"]),
-        dg.AssetKey(["identity", "account_activity"]),
+        dg.AssetKey(["identity", "person_activity"]),
+        dg.AssetKey(["identity", "person_companies"]),
         dg.AssetKey(["identity", "account_owners"]),
     ],
 )

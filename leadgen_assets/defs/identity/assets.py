@@ -355,23 +355,45 @@ def account_owners(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @layer_asset(
     "identity",
-    "account_activity",
-    description="Each known person's web activity at their account, per day: the events, the day they "
-    "happened, the day they were delivered and the day the visitor became that person. Account "
-    "engagement and buying-committee size as of any moment are filters on these three days, so a "
-    "lead's account features never see later deliveries or later identifications.",
+    "person_activity",
+    description="Each known person's web activity per day: the events, the day they happened, the day "
+    "they were delivered and the day the visitor became that person. Account engagement and "
+    "buying-committee size as of any moment are filters on these three days, joined to the account by "
+    "the person's company as of that moment (identity/person_companies), so a lead's account features "
+    "never see later deliveries, later identifications or later company changes.",
     code_version="1",
-    deps=[visitor_map, account_matches, dg.AssetKey(["signals", "web_events"])],
+    deps=[visitor_map, dg.AssetKey(["signals", "web_events"])],
     partitioned=False,
 )
-def account_activity(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def person_activity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.store()
     report, summary = rebuild(
-        store, "identity.account_activity", graph.ACCOUNT_ACTIVITY_SQL,
-        "SELECT count(DISTINCT account_id) AS engaged_accounts, count(DISTINCT person_id) AS engaged_people, "
-        "coalesce(sum(events), 0)::BIGINT AS events FROM identity.account_activity",
+        store, "identity.person_activity", graph.PERSON_ACTIVITY_SQL,
+        "SELECT count(DISTINCT person_id) AS engaged_people, coalesce(sum(events), 0)::BIGINT AS events "
+        "FROM identity.person_activity",
     )
-    return dg.MaterializeResult(metadata=write_metadata(store, "identity.account_activity", [report], **summary.row(0, named=True)))
+    return dg.MaterializeResult(metadata=write_metadata(store, "identity.person_activity", [report], **summary.row(0, named=True)))
+
+
+@layer_asset(
+    "identity",
+    "person_companies",
+    description="Where each person works, as of each delivery day: the company domain and name of their "
+    "latest-seen record among those delivered by then, as spans (`valid_from`, `valid_to` exclusive). "
+    "Lead features find a lead's account and its colleagues through the span of the lead's delivery "
+    "day, so a company a person names later never reaches an earlier lead.",
+    code_version="1",
+    deps=[person_records],
+    partitioned=False,
+)
+def person_companies(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    report, summary = rebuild(
+        store, "identity.person_companies", graph.PERSON_COMPANIES_SQL,
+        "SELECT count(DISTINCT person_id) AS persons, count(*) FILTER (WHERE valid_to IS NOT NULL) AS changed_spans "
+        "FROM identity.person_companies",
+    )
+    return dg.MaterializeResult(metadata=write_metadata(store, "identity.person_companies", [report], **summary.row(0, named=True)))
 
 
 @layer_asset(
@@ -382,7 +404,7 @@ def account_activity(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "committee's size, its events and pricing views, the account's owner that day and how many of its "
     "people leadgen knows. Largest committees first.",
     code_version="1",
-    deps=[account_activity, account_owners, accounts],
+    deps=[person_activity, account_owners, accounts],
     partitioned=False,
 )
 def buying_committees(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -410,7 +432,7 @@ def buying_committees(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "graph_nodes",
     description="Knowledge-graph nodes: person, account, domain, channel, campaign, rep, with first and last seen.",
     code_version="2",
-    deps=[accounts, account_activity, dg.AssetKey(["signals", "crm_users"])],
+    deps=[accounts, person_activity, dg.AssetKey(["signals", "crm_users"])],
     partitioned=False,
 )
 def graph_nodes(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -448,7 +470,7 @@ def graph_edges(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 defs = dg.Definitions(
     assets=[
-        person_records, persons, account_matches, accounts, visitor_map, account_owners, account_activity,
+        person_records, persons, account_matches, accounts, visitor_map, account_owners, person_activity, person_companies,
         buying_committees, graph_nodes, graph_edges,
     ]
 )

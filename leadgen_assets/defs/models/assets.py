@@ -197,7 +197,7 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
         record = pl.DataFrame([{
             "model_version": version, "registered_at": now, "run_id": context.run.run_id, "artifact": model.to_bytes(),
             "artifact_format": learned.FORMAT, "feature_set_version": model.training["feature_set_version"],
-            "training_set_hash": model.training["training_set_hash"], "cutoff": frame["delivery_date"].max(),
+            "training_set_hash": model.training["training_set_hash"], "cutoff": frame["label_cutoff"].max(),
             "label_window_days": cfg.label_window_days, "prior": rule_model.version, "rows": model.training["rows"],
             "conversions": model.training["conversions"], "weight": model.weight,
             "params": json.dumps(model.config, sort_keys=True), "metrics": json.dumps(metrics, sort_keys=True, default=str),
@@ -236,4 +236,99 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
     )
 
 
-defs = dg.Definitions(assets=[training_set, challenger])
+
+@dg.asset(
+    key=dg.AssetKey(["models", "model_card"]),
+    group_name="models",
+    partitions_def=MODEL_VERSIONS,
+    description="One partition per registered model version: its record (params, training-set hash, "
+    "feature-set version, cutoff, prior weight), its latest judgement on the holdout beside the "
+    "champion and the rule model, and its decisions (promotions, rollbacks, with who and why).",
+    code_version="1",
+    kinds={"duckdb"},
+    owners=["team:data"],
+    pool="duckdb",
+    deps=[challenger],
+)
+def model_card(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    version = context.partition_key
+    with warehouse.store().writer() as w:
+        registry.ensure_tables(w.con)
+        record = w.con.sql(
+            "SELECT * EXCLUDE (artifact) FROM models.registry WHERE model_version = ?", params=[version]).pl()
+        if record.is_empty():
+            raise learned.ModelError(f"model {version} is not in the registry (a partition without a record)")
+        judged = w.con.sql(
+            """SELECT scorer, scorer_version, leads, conversions, auc, pr_auc, brier, ece, lift_top_decile,
+                      interval_coverage, parity_gap, parity_segment
+               FROM models.evaluations WHERE model_version = ?
+               QUALIFY evaluated_at = max(evaluated_at) OVER () ORDER BY scorer""", params=[version]).pl()
+        decisions = w.con.sql(
+            "SELECT decided_at, action, model_version, previous_version, approved_by, reason FROM models.lifecycle "
+            "WHERE model_version = ? OR previous_version = ? ORDER BY decided_at", params=[version, version]).pl()
+        champion = registry.champion_version(w.con)
+    row = record.row(0, named=True)
+    status = "champion" if champion == version else ("former champion" if decisions.filter(
+        pl.col("model_version") == version).height else "challenger")
+    return dg.MaterializeResult(metadata={
+        "status": status,
+        "registered_at": str(row["registered_at"]),
+        "feature_set_version": row["feature_set_version"],
+        "training_set_hash": row["training_set_hash"],
+        "cutoff": str(row["cutoff"]),
+        "label_window_days": row["label_window_days"],
+        "prior": row["prior"],
+        "training_leads": int(row["rows"]),
+        "training_conversions": int(row["conversions"]),
+        "prior_weight": float(row["weight"]),
+        "artifact_format": row["artifact_format"],
+        "holdout": dg.MetadataValue.md(markdown_table(judged.with_columns(pl.col(pl.Float64).round(4)))),
+        "decisions": dg.MetadataValue.md(markdown_table(decisions) if decisions.height else "none yet"),
+        "params": dg.MetadataValue.json(json.loads(row["params"])),
+    })
+
+
+model_cards_job = dg.define_asset_job(
+    "model_cards", selection=[model_card], partitions_def=MODEL_VERSIONS,
+    description="Write the model card of a model version.",
+)
+
+
+@dg.sensor(job=model_cards_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="A new model version gets its model card.")
+def new_model_versions(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    versions = context.instance.get_dynamic_partitions(MODEL_VERSIONS.name)
+    done = context.instance.get_materialized_partitions(model_card.key)
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=v, partition_key=v) for v in versions if v not in done])
+
+
+class DecisionConfig(dg.Config):
+    """A promotion or rollback from the Launchpad (job `model_decision`)."""
+
+    action: str
+    """promote or rollback"""
+    model_version: str
+    """the version to make champion; for a rollback, an earlier champion or `rules`"""
+    approved_by: str
+    reason: str
+
+
+@dg.op(pool="duckdb", description="Record a promotion or rollback: gates checked, approval recorded.")
+def record_model_decision(context: dg.OpExecutionContext, config: DecisionConfig, warehouse: WarehouseResource) -> None:
+    with warehouse.store().writer() as w:
+        event = registry.decide(w.con, config.action, config.model_version, config.approved_by, config.reason)
+    context.log.info(f"{event['action']}: {event['previous_version']} -> {event['model_version']} "
+                     f"(approved by {event['approved_by']})")
+
+
+@dg.job(description="Promote a model version (its gates must have passed) or roll back to an earlier champion "
+        "or the rule model, with who approves it and why. The decision is recorded in models.lifecycle.")
+def model_decision() -> None:
+    record_model_decision()
+
+
+defs = dg.Definitions(
+    assets=[training_set, challenger, model_card],
+    jobs=[model_cards_job, model_decision],
+    sensors=[new_model_versions],
+)

@@ -21,7 +21,8 @@ ROUTES = "routing.lead_routes"
 # Suppressed if the person's first consent event happened before the end of the lead's
 # delivery day (the routing day).
 ROUTING_INPUT_SQL = """
-SELECT s.delivery_date, s.lead_id, s.person_id, s.grade, s.probability, s.disqualified, s.disqualify_reasons,
+SELECT s.delivery_date, s.lead_id, s.person_id, s.grade, s.probability, s.probability_low, s.probability_high,
+       s.disqualified, s.disqualify_reasons,
        f.employees, f.country, f.region, f.crm_owner_id,
        coalesce(p.suppressed_at < s.delivery_date + INTERVAL 1 DAY, false) AS is_suppressed
 FROM scoring.lead_scores s

@@ -1,0 +1,143 @@
+"""The learned model's life on a world long enough to have labels (70 days):
+
+* the training set is point-in-time: rebuilt as of the same cutoff after every day has been
+  re-materialised with all later deliveries present (a backfill), it is the same;
+* a challenger is trained, registered once per version (same data and seed, same version),
+  judged beside the rule model on the same holdout, and becomes a model_versions partition;
+* promotion needs passed gates and an approval; the champion then scores leads with an
+  interval and reasons; a rollback to the rule model is one recorded step; the version that
+  is not champion keeps scoring the same days in the shadow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from leadgen_assets.core import features as feature_logic
+from leadgen_assets.core import model as learned
+from leadgen_assets.core import registry, training
+from leadgen_assets.definitions import build_defs
+from leadgen_assets.defs.common import LandingZoneResource, WarehouseResource
+from leadgen_assets.sim import WorldConfig, generate_world
+from leadgen_assets.storage.warehouse import Warehouse
+
+from .conftest import run_range
+
+DAYS = 70
+LEAKAGE_CUTOFF_DAY = 45
+LEAKAGE_WINDOW = 20
+
+
+def _training_set(store: Warehouse, cutoff: dt.date) -> pl.DataFrame:
+    params = {"version": feature_logic.feature_set_version(), "cutoff": cutoff, "window": LEAKAGE_WINDOW}
+    with store.reader() as con:
+        return con.sql(training.TRAINING_SET_SQL, params=params).pl().drop("run_id", strict=False).sort("lead_id")
+
+
+@pytest.fixture(scope="module")
+def life(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("model-world")
+    cfg = WorldConfig.preset("small", seed=11, days=DAYS, n_persons=3000)
+    generate_world(cfg, root / "landing", root / "truth")
+    store = Warehouse(root / "warehouse.duckdb")
+    defs = build_defs({
+        "warehouse": WarehouseResource(path=str(store.path)),
+        "landing_zone": LandingZoneResource(path=str(root / "landing")),
+    })
+    instance = dg.DagsterInstance.ephemeral()
+    cutoff = cfg.day(LEAKAGE_CUTOFF_DAY)
+    # the daily history up to the cutoff ...
+    assert run_range(defs, instance, cfg.day(0), cutoff).success
+    before = _training_set(store, cutoff)
+    # ... then every day again with all later deliveries present: a backfill over the cutoff
+    assert run_range(defs, instance, cfg.day(0), cfg.day(DAYS - 1)).success
+    after = _training_set(store, cutoff)
+    model_toml = root / "model.toml"
+    model_toml.write_text(learned.DEFAULT_CONFIG.read_text().replace("label_window_days = 60", "label_window_days = 45"))
+    return {"cfg": cfg, "store": store, "defs": defs, "instance": instance, "before": before, "after": after,
+            "model_config": str(model_toml)}
+
+
+def _train(life) -> dg.ExecuteInProcessResult:
+    config = {"model_config_path": life["model_config"]}
+    result = life["defs"].resolve_job_def("train_challenger").execute_in_process(
+        instance=life["instance"], raise_on_error=False,
+        run_config={"ops": {"models__training_set": {"config": config}, "models__challenger": {"config": config}}},
+    )
+    assert result.success
+    return result
+
+
+def test_a_backfill_does_not_leak_later_data_into_a_training_set(life) -> None:
+    before, after = life["before"], life["after"]
+    assert before.height > 300 and before["won"].sum() > 0
+    assert before.columns == after.columns
+    # the same leads, the same labels and the same feature values, bit for bit
+    assert before["lead_id"].equals(after["lead_id"])
+    diff = [c for c in before.columns if not before[c].equals(after[c])]
+    assert diff == [], f"features recomputed in the backfill differ from the daily ones: {diff}"
+
+
+def test_a_challenger_is_trained_registered_once_and_judged_beside_the_rules(life) -> None:
+    first = _train(life)
+    again = _train(life)
+    store = life["store"]
+    versions = store.query("SELECT model_version, artifact_format, training_set_hash, feature_set_version FROM models.registry")
+    assert versions.height == 1  # the same data and seed give the same version
+    version = versions["model_version"][0]
+    assert versions["artifact_format"][0] == learned.FORMAT and versions["feature_set_version"][0] == feature_logic.feature_set_version()
+    judged = store.query("SELECT scorer, leads, conversions, auc, ece FROM models.evaluations WHERE model_version = ?", [version])
+    assert set(judged["scorer"]) == {"challenger", "rules"}
+    assert judged["leads"].n_unique() == 1 and judged["conversions"].min() > 10  # the same holdout for both
+    assert version in life["instance"].get_dynamic_partitions("model_versions")
+    checks = [e for r in (first, again) for e in r.get_asset_check_evaluations() if e.check_name == "promotion_gates"]
+    assert len(checks) == 2 and checks[0].metadata["model_version"].value == version
+    life["version"] = version
+
+
+def test_promotion_needs_gates_and_an_approval_and_then_the_model_scores(life) -> None:
+    store, version = life["store"], life["version"]
+    with store.writer() as w:
+        with pytest.raises(registry.LifecycleError, match="who approves"):
+            registry.decide(w.con, "promote", version, "", "no name")
+        with pytest.raises(registry.LifecycleError, match="not in the registry"):
+            registry.decide(w.con, "promote", "xgb-000000000000", "Dana", "typo")
+        gates = registry.latest_gates(w.con, version)
+        assert gates and all(gates.values()), f"the challenger should pass its gates on this world: {gates}"
+        event = registry.decide(w.con, "promote", version, "Dana", "beats the rules on the holdout")
+    assert event["previous_version"] == registry.RULES
+    last = life["cfg"].day(DAYS - 1)
+    assert run_range(life["defs"], life["instance"], last, last).success
+    day = store.query("SELECT * FROM scoring.lead_scores WHERE delivery_date = ?", [last])
+    live = day.filter(~pl.col("disqualified"))
+    assert live.height > 20
+    assert (live["scorer"] == "model").all() and (live["model_version"] == version).all()
+    assert ((live["probability_low"] <= live["probability"]) & (live["probability"] <= live["probability_high"])).all()
+    assert (live["reasons"].list.len() > 0).mean() > 0.9
+    assert (day.filter(pl.col("disqualified"))["probability"] == 0).all()
+
+
+def test_rollback_is_one_recorded_step_and_the_other_version_scores_in_the_shadow(life) -> None:
+    store, version = life["store"], life["version"]
+    result = life["defs"].resolve_job_def("model_decision").execute_in_process(
+        instance=life["instance"],
+        run_config={"ops": {"record_model_decision": {"config": {
+            "action": "rollback", "model_version": "rules", "approved_by": "Dana", "reason": "a week of odd scores"}}}},
+    )
+    assert result.success
+    history = store.query("SELECT action, model_version, previous_version, approved_by FROM models.lifecycle ORDER BY decided_at")
+    assert history.rows() == [("promote", version, "rules", "Dana"), ("rollback", "rules", version, "Dana")]
+    last = life["cfg"].day(DAYS - 1)
+    assert run_range(life["defs"], life["instance"], last, last).success
+    day = store.query("SELECT scorer, lead_id FROM scoring.lead_scores WHERE delivery_date = ?", [last])
+    assert (day["scorer"] == "rules").all()
+    shadow = store.query("SELECT lead_id, model_version, champion_version FROM scoring.shadow_scores WHERE delivery_date = ?", [last])
+    assert set(shadow["model_version"]) == {version} and shadow.height == day.height
+    # a rollback only returns to an earlier champion (or the rules)
+    with store.writer() as w, pytest.raises(registry.LifecycleError, match="already the champion"):
+        registry.decide(w.con, "rollback", "rules", "Dana", "again")
