@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
