@@ -15,7 +15,7 @@ from leadgen_assets.core.procstats import peak_rss_mb  # noqa: F401 (the benchma
 
 
 @contextlib.contextmanager
-def world_folder(scale: str, workdir: Path | None, *, regenerate: bool) -> Iterator[Path]:
+def world_folder(scale: str, workdir: Path | None, *, regenerate: bool, days: int | None = None) -> Iterator[Path]:
     """``LEADGEN_DATA_DIR`` pointed at ``workdir`` (default: a temporary folder, removed
     afterwards) holding a sample world of ``scale``, generated unless one is there and
     ``regenerate`` is false. The world is generated in a child process, so this process's
@@ -28,7 +28,8 @@ def world_folder(scale: str, workdir: Path | None, *, regenerate: bool) -> Itera
     try:
         if regenerate or not (root / "truth" / "world.json").exists():
             subprocess.run(
-                [sys.executable, "-m", "leadgen_assets.cli", "simulate", "--preset", scale, "--seed", "7"], check=True
+                [sys.executable, "-m", "leadgen_assets.cli", "simulate", "--preset", scale, "--seed", "7",
+                 *(["--days", str(days)] if days else [])], check=True
             )
         yield root
     finally:

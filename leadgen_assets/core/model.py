@@ -70,6 +70,7 @@ class ModelConfig:
     interval_level: float
     members: int
     member_fraction: float
+    member_rounds_share: float
     monotone: dict[str, int]
     gates: dict[str, float] = field(default_factory=dict)
 
@@ -98,6 +99,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG, **overrides: Any) -> ModelCon
         interval_level=float(iv.get("level", 0.9)),
         members=int(iv.get("members", 6)),
         member_fraction=float(iv.get("member_fraction", 0.25)),
+        member_rounds_share=float(iv.get("member_rounds_share", 1.0)),
         monotone=monotone,
         gates={
             "min_conversions_to_train": 30, "holdout_share": 0.2, "auc_margin": 0.005, "max_ece": 0.03,
@@ -105,8 +107,10 @@ def load_config(path: Path | str = DEFAULT_CONFIG, **overrides: Any) -> ModelCon
         },
     )
     cfg.update(overrides)
-    if not 0 < cfg["calibration_share"] < 1 or not 0 < cfg["member_fraction"] <= 1 or not 0 < cfg["interval_level"] < 1:
-        raise ModelError(f"{path}: calibration_share, member_fraction and intervals.level must be between 0 and 1")
+    if not 0 < cfg["calibration_share"] < 1 or not 0 < cfg["member_fraction"] <= 1 or not 0 < cfg["interval_level"] < 1 \
+            or not 0 < cfg["member_rounds_share"] <= 1:
+        raise ModelError(f"{path}: calibration_share, member_fraction, member_rounds_share and intervals.level "
+                         "must be between 0 and 1")
     return ModelConfig(**cfg)
 
 
@@ -281,6 +285,7 @@ class Model:
     member_platts: list[tuple[float, float]]
     weight: float
     interval_scale: float
+    calibration_sd: float
     z: float
     prior: str
     config: dict[str, Any]
@@ -297,6 +302,7 @@ class Model:
             "member_platts": [list(p) for p in self.member_platts],
             "weight": self.weight,
             "interval_scale": self.interval_scale,
+            "calibration_sd": self.calibration_sd,
             "z": self.z,
             "prior": self.prior,
             "config": self.config,
@@ -317,6 +323,7 @@ class Model:
             member_platts=[tuple(p) for p in doc["member_platts"]],
             weight=doc["weight"],
             interval_scale=doc["interval_scale"],
+            calibration_sd=doc["calibration_sd"],
             z=doc["z"],
             prior=doc["prior"],
             config=doc["config"],
@@ -343,6 +350,7 @@ class Model:
                 for m, (pa, pb) in zip(self.members, self.member_platts, strict=True)
             ])
             sd = spread.std(axis=0, ddof=1) * self.interval_scale if len(self.members) > 1 else np.zeros_like(point)
+            sd = np.sqrt(sd**2 + self.calibration_sd**2)
             low, high = point - self.z * sd, point + self.z * sd
         out = Scores(probability=sigmoid(point), low=sigmoid(low), high=sigmoid(high), logit=point)
         if contributions:
@@ -402,12 +410,17 @@ def train(
         return prior_logit[cal_idx] + weight * b.predict(zero_cal, output_margin=True)
 
     platt = _platt(shrunk(booster), y[cal_idx])
+    calibration_sd = _calibration_sd(shrunk(booster), y[cal_idx], rng)
     members, member_platts = [], []
     size = max(int(round(cfg.member_fraction * fit_idx.size)), 2)
     for m in range(cfg.members if cfg.members > 1 else 0):
         member_rng = np.random.default_rng([cfg.seed, m + 1])
         idx = np.sort(member_rng.choice(fit_idx, size=size, replace=False))
-        mb = xgb.train({**params, "seed": cfg.seed + m + 1}, matrix(idx), rounds, verbose_eval=False)
+        # a member needs the spread, not the last bit of fit: fewer rounds at a higher rate score faster
+        member_rounds = max(1, int(round(rounds * cfg.member_rounds_share)))
+        member_eta = float(params.get("eta", 0.3)) / cfg.member_rounds_share
+        mb = xgb.train({**params, "seed": cfg.seed + m + 1, "eta": min(member_eta, 1.0)}, matrix(idx), member_rounds,
+                       verbose_eval=False)
         resample = member_rng.integers(0, cal_idx.size, cal_idx.size)
         members.append(_booster_bytes(mb))
         member_platts.append(_platt(shrunk(mb)[resample], y[cal_idx][resample]))
@@ -421,6 +434,7 @@ def train(
         weight=weight,
         # a member saw member_fraction of the leads: its spread is that much wider than the model's
         interval_scale=math.sqrt(cfg.member_fraction),
+        calibration_sd=calibration_sd,
         z=z,
         prior=prior,
         config=cfg.to_dict(),
@@ -429,6 +443,31 @@ def train(
             "calibration_rows": int(cal_idx.size), "rounds": int(rounds), "weight": weight,
         },
     )
+
+
+def _calibration_sd(score: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
+    """How far, on the log-odds scale, the calibrated score of a group of leads scored alike
+    still is from their observed conversion rate, beyond what sampling noise explains.
+
+    Cross-fitted on the calibration split (each half calibrated by the other), binned by score;
+    per bin, (observed - predicted)^2 - p(1-p)/n estimates the squared calibration error, which
+    the members' spread does not see. Its mean over bins, in log-odds, widens every interval."""
+    first, second = _split(y, 0.5, rng)
+    out = np.empty(y.size)
+    for fit, apply in ((first, second), (second, first)):
+        a, b = _platt(score[fit], y[fit])
+        out[apply] = sigmoid(a * score[apply] + b)
+    bins = int(np.clip(y.sum() // 25, 3, 20))
+    order = np.argsort(out, kind="stable")
+    total, weight = 0.0, 0
+    for part in np.array_split(order, bins):
+        p = out[part].mean()
+        if not 0 < p < 1:
+            continue
+        gap2 = (y[part].mean() - p) ** 2 - p * (1 - p) / part.size
+        total += part.size * max(gap2, 0.0) / (p * (1 - p)) ** 2
+        weight += part.size
+    return float(math.sqrt(total / weight)) if weight else 0.0
 
 
 def _normal_quantile(q: float) -> float:

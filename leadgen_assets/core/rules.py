@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from leadgen_assets import settings
@@ -103,49 +104,64 @@ def _grade(points: pl.Expr, thresholds: tuple[tuple[int, str], ...]) -> pl.Expr:
     return expr
 
 
+def _worded(frame: pl.DataFrame, hits: pl.DataFrame, model: RuleModel, rules: list[int], k: int | None) -> tuple[pl.Series, pl.Series]:
+    """Per lead, the texts of the first ``k`` (all, if None) of ``rules`` that fired, in that
+    order, and the rules' positions. Picked with numpy; each rule's text is written only for
+    the leads it fired on."""
+    n = frame.height
+    fired = hits.select([f"_h{i}" for i in rules]).to_numpy().astype(bool) if rules and n else None
+    if fired is None or not fired.any():
+        return (pl.select(pl.repeat(pl.lit([], dtype=pl.List(pl.Utf8)), n)).to_series(),
+                pl.select(pl.repeat(pl.lit([], dtype=pl.List(pl.Int16)), n)).to_series())
+    matrix = fired
+    if k is not None:
+        matrix &= np.cumsum(matrix, axis=1) <= k
+    rows, cols = np.nonzero(matrix)  # row-major: within a row, in the given order
+    which = np.asarray(rules, dtype=np.int16)[cols]
+    parts = []
+    for i in np.unique(which):
+        rule = model.rules[int(i)]
+        at = np.flatnonzero(which == i)
+        part = pl.DataFrame({"pos": at, "row": rows[at]})
+        if "{value}" in rule.reason:  # e.g. "Viewed pricing {value}x in 30 days"
+            before, after = rule.reason.split("{value}", 1)
+            values = frame[rule.feature].gather(part["row"]).cast(pl.Utf8)
+            part = part.with_columns((pl.lit(before) + values + pl.lit(after)).alias("text"))
+        else:
+            part = part.with_columns(pl.lit(rule.reason).alias("text"))
+        parts.append(part.with_columns(pl.lit(int(i), dtype=pl.Int16).alias("rule")))
+    long = pl.concat(parts).sort("pos")
+    lists = long.group_by("row", maintain_order=True).agg("text", "rule")
+    full = pl.DataFrame({"row": np.arange(n, dtype=rows.dtype)}).join(lists, on="row", how="left", maintain_order="left")
+    return (full["text"].fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+            full["rule"].fill_null(pl.lit([], dtype=pl.List(pl.Int16))))
+
+
 def score(features: pl.DataFrame, model: RuleModel, top_reasons: int = 3) -> pl.DataFrame:
     """Score leads. ``features`` needs every feature a rule names."""
-    frame = features.with_columns(
-        pl.col("company_domain").is_in(model.competitor_domains).fill_null(False).alias("is_competitor")
-    )
+    competitor = (pl.col("company_domain").is_in(model.competitor_domains).fill_null(False)
+                  if "company_domain" in features.columns else pl.lit(False))
+    frame = features.with_columns(competitor.alias("is_competitor"))
     missing = sorted({r.feature for r in model.rules} - set(frame.columns))
     if missing:
         raise RuleConfigError(f"the rule model names features the feature set lacks: {', '.join(missing)}")
-    contrib_cols, reason_cols, dq_cols = [], [], []
-    for i, rule in enumerate(model.rules):
-        hit = _condition(rule)
-        if rule.group == "disqualify":
-            dq_cols.append(pl.when(hit).then(pl.lit(rule.reason)).alias(f"_dq{i}"))
-            continue
-        if "{value}" in rule.reason:  # e.g. "Viewed pricing {value}x in 30 days"
-            before, after = rule.reason.split("{value}", 1)
-            text = pl.concat_str([pl.lit(before), pl.col(rule.feature).cast(pl.Utf8), pl.lit(after)])
-        else:
-            text = pl.lit(rule.reason)
-        contrib_cols.append(pl.when(hit).then(rule.points).otherwise(0).alias(f"_{rule.group}{i}"))
-        if rule.points > 0:
-            reason_cols.append((rule.points, i, pl.when(hit).then(text).alias(f"_r{i}"),
-                                pl.when(hit).then(rule.points).alias(f"_p{i}"), pl.when(hit).then(pl.lit(rule.feature)).alias(f"_f{i}")))
-    fit = [c for c in contrib_cols if c.meta.output_name().startswith("_fit")]
-    eng = [c for c in contrib_cols if c.meta.output_name().startswith("_engagement")]
-    scored = frame.with_columns(
-        pl.sum_horizontal(fit).alias("fit_points") if fit else pl.lit(0).alias("fit_points"),
-        pl.sum_horizontal(eng).alias("engagement_points") if eng else pl.lit(0).alias("engagement_points"),
-        # Reasons in order of the points they earned (config order breaks ties).
-        pl.concat_list([expr for _, _, expr, _, _ in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
-        .list.drop_nulls()
-        .list.head(top_reasons)
-        .alias("reasons"),
-        # the points each of those reasons earned, and the feature it is about, in the same order
-        pl.concat_list([pts for _, _, _, pts, _ in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
-        .list.drop_nulls()
-        .list.head(top_reasons)
-        .alias("reason_points"),
-        pl.concat_list([feat for _, _, _, _, feat in sorted(reason_cols, key=lambda t: (-t[0], t[1]))])
-        .list.drop_nulls()
-        .list.head(top_reasons)
-        .alias("reason_features"),
-        pl.concat_list(dq_cols).list.drop_nulls().alias("disqualify_reasons") if dq_cols else pl.lit([], dtype=pl.List(pl.Utf8)).alias("disqualify_reasons"),
+    # each condition once, as a column; everything below reads it
+    hits = frame.select([_condition(rule).alias(f"_h{i}") for i, rule in enumerate(model.rules)])
+    fit = [pl.when(pl.col(f"_h{i}")).then(r.points).otherwise(0) for i, r in enumerate(model.rules) if r.group == "fit"]
+    eng = [pl.when(pl.col(f"_h{i}")).then(r.points).otherwise(0) for i, r in enumerate(model.rules) if r.group == "engagement"]
+    points = hits.select(
+        (pl.sum_horizontal(fit) if fit else pl.lit(0)).cast(pl.Int64).alias("fit_points"),
+        (pl.sum_horizontal(eng) if eng else pl.lit(0)).cast(pl.Int64).alias("engagement_points"),
+    )
+    # Reasons: the rules that fired, in order of their points (config order breaks ties), worded.
+    order = sorted((i for i, r in enumerate(model.rules) if r.group != "disqualify" and r.points > 0),
+                   key=lambda i: (-model.rules[i].points, i))
+    reasons, reason_rules = _worded(frame, hits, model, order, top_reasons)
+    disqualifiers, _ = _worded(frame, hits, model, [i for i, r in enumerate(model.rules) if r.group == "disqualify"], None)
+    scored = pl.concat([frame, points], how="horizontal").with_columns(
+        reasons.alias("reasons"),
+        reason_rules.alias("reason_rules"),  # which rule each reason is (its position in the config)
+        disqualifiers.alias("disqualify_reasons"),
     )
     total = pl.col("fit_points") + pl.col("engagement_points")
     logit = model.intercept + model.per_point * total

@@ -32,7 +32,7 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
         pl.lit(rule_model.version).alias("model_version"),
     )
     if model is None or base.height == 0:
-        return base.drop("reason_points", "reason_features")
+        return base.drop("reason_rules")
     live = base.with_row_index("_i").filter(~pl.col("disqualified"))
     prior = rules.prior_logit(live, rule_model).to_numpy()
     s = model.score(live, prior, contributions=True)
@@ -40,13 +40,16 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
     learned_reasons = reasons.candidates(live, s.contributions, s.sources, up=TOP_REASONS, down=TOP_AGAINST)
     # the rule reasons compete on the same scale: points -> log-odds, through the calibration slope
     slope = model.platt[0]
+    points = {i: float(r.points) for i, r in enumerate(rule_model.rules)}
+    about = {i: r.feature for i, r in enumerate(rule_model.rules)}
     rule_reasons = (
-        live.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), "reasons", "reason_points", "reason_features")
-        .explode(["reasons", "reason_points", "reason_features"])
+        live.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), "reasons", "reason_rules")
+        .explode(["reasons", "reason_rules"])
         .drop_nulls("reasons")
         .select("row", pl.lit("up").alias("direction"),
-                (pl.col("reason_points").cast(pl.Float64) * rule_model.per_point * slope).alias("effect"),
-                pl.col("reason_features").alias("feature"), pl.col("reasons").alias("text"))
+                (pl.col("reason_rules").replace_strict(points, return_dtype=pl.Float64) * rule_model.per_point * slope).alias("effect"),
+                pl.col("reason_rules").replace_strict(about, return_dtype=pl.Utf8).alias("feature"),
+                pl.col("reasons").alias("text"))
     )
     # a feature a rule already gave a reason for is said once, in the rule's words
     learned_reasons = learned_reasons.join(rule_reasons.select("row", "feature"), on=["row", "feature"], how="anti")
@@ -64,7 +67,7 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
         base.with_row_index("_i").filter(pl.col("disqualified")).with_columns(pl.lit(model.version).alias("model_version")),
         live.select(base.with_row_index("_i").columns),
     ]).sort("_i").drop("_i")
-    return out.drop("reason_points", "reason_features")
+    return out.drop("reason_rules")
 
 
 def usable(model: learned.Model, feature_set_version: str) -> str | None:
