@@ -101,6 +101,7 @@ CONTRACTS: dict[str, pa.DataFrameSchema] = {
             "anonymous_id": _col(pl.Utf8),
             "referred_by": _col(pl.Utf8),
             "unmapped_columns": _col(pl.Utf8),
+            "custom_attributes": _col(pl.Utf8),
         },
         unique=["delivery_date", "lead_id"],
         checks=[reachable],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from leadgen_assets.core import attributes
 from leadgen_assets.core.identity import placeholder_email_sql, placeholder_phone_sql
 
 
@@ -60,6 +61,13 @@ FEATURES = (
     Feature("phone_is_placeholder", "risk", "A dummy phone number, or one shared by more than three different surnames."),
 )
 
+# The business's own form attributes (config/lead_attributes.toml), as fit features.
+CUSTOM = attributes.load(reserved=frozenset(f.name for f in FEATURES) | {"channel", "lead_id", "person_id", "account_id"})
+FEATURES = FEATURES + tuple(
+    Feature(a.name, "fit", f"{a.description} (custom attribute, form column '{a.field}', {a.type})", a.expected_range)
+    for a in CUSTOM
+)
+
 FEATURE_SET = "lead_v1"
 
 # Leads delivered from $first to $last. Every "known by" constraint uses the lead's own
@@ -71,7 +79,7 @@ WITH leads AS (
            pr.person_id, f.company_domain, f.email_domain, f.is_free_mail,
            f.is_role_address, f.job_title, f.service_needed, f.budget, f.timeline,
            f.employees AS form_employees, f.industry AS form_industry, f.country,
-           f.first_name_key, f.last_name_key, f.phone_e164, f.email
+           f.first_name_key, f.last_name_key, f.phone_e164, f.email, f.custom_attributes
     FROM signals.form_leads f
     JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
     WHERE f.delivery_date BETWEEN $first AND $last
@@ -232,6 +240,7 @@ SELECT l.lead_id, l.delivery_date, l.scored_at, l.person_id, la.account_id, l.ch
                 false) AS is_gibberish,
        coalesce(regexp_matches(l.email_domain, '\\.(SPAM_TLDS)$') AND eng.pageviews_30d IS NULL, false) AS is_spam_like,
        coalesce(PLACEHOLDER_PHONE OR cp.crowded_from <= l.delivery_date, false) AS phone_is_placeholder
+       CUSTOM_ATTRIBUTES
 FROM leads l
 LEFT JOIN eng USING (lead_id)
 LEFT JOIN prior USING (lead_id)
@@ -248,7 +257,9 @@ LEFT JOIN crowded_phones cp ON cp.phone_e164 = l.phone_e164
 SPAM_TLDS = ("xyz", "top", "ru", "click", "site", "online", "info", "biz", "buzz", "loan")
 
 LEAD_FEATURES_SQL = (
-    LEAD_FEATURES_SQL.replace("PLACEHOLDER_PHONE", placeholder_phone_sql("l.phone_e164"))
+    LEAD_FEATURES_SQL.replace("CUSTOM_ATTRIBUTES", "".join(
+        f",\n       {attributes.feature_sql(a, 'l.custom_attributes')} AS {a.name}" for a in CUSTOM))
+    .replace("PLACEHOLDER_PHONE", placeholder_phone_sql("l.phone_e164"))
     .replace("PLACEHOLDER_EMAIL", placeholder_email_sql("l.email"))
     .replace("SPAM_TLDS", "|".join(SPAM_TLDS))
 )

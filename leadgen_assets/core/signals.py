@@ -13,7 +13,7 @@ import json
 import duckdb
 import polars as pl
 
-from leadgen_assets.core import layouts
+from leadgen_assets.core import attributes, layouts
 from leadgen_assets.core import normalize as norm
 from leadgen_assets.core.parsing import (
     Field,
@@ -50,7 +50,7 @@ LEAD_COLUMNS = {
     "website_domain": pl.Utf8, "company_domain": pl.Utf8, "job_title": pl.Utf8, "postal_code": pl.Utf8,
     "city": pl.Utf8, "country": pl.Utf8, "service_needed": pl.Utf8, "budget": pl.Utf8,
     "timeline": pl.Utf8, "company_size": pl.Utf8, "employees": pl.Int64, "industry": pl.Utf8,
-    "anonymous_id": pl.Utf8, "referred_by": pl.Utf8, "unmapped_columns": pl.Utf8,
+    "anonymous_id": pl.Utf8, "referred_by": pl.Utf8, "unmapped_columns": pl.Utf8, "custom_attributes": pl.Utf8,
 }
 
 
@@ -65,7 +65,10 @@ def _layouts(raw: pl.DataFrame) -> dict[tuple[str | None, tuple[str, ...]], list
 
 
 def form_leads(raw: pl.DataFrame) -> Result:
-    """Map each channel file's layout onto the lead schema, then normalise."""
+    """Map each channel file's layout onto the lead schema, then normalise. The business's
+    declared lead attributes (config/lead_attributes.toml) the layout carries are kept as a
+    JSON object in ``custom_attributes``; other unmapped columns only by name."""
+    declared = attributes.load()
     accepted, rejected = [], []
     for (channel, columns), files in _layouts(raw).items():
         rows = raw.filter(pl.col("source_file").is_in(files))
@@ -88,10 +91,19 @@ def form_leads(raw: pl.DataFrame) -> Result:
             )
             for f, col in mapping.items()
         }
+        carried = attributes.extract([c for c in columns if c not in mapping.values()], declared)
+        fields |= {f"attr__{name}": Field(col, "str") for name, col in carried.items()}
         ok, bad = parse_records(rows, "form_leads", fields)
         rejected.append(bad)
         absent = [pl.lit(None, dtype=pl.Utf8).alias(f) for f in layouts.FIELD_KEYS if f not in mapping]
-        ok = ok.with_columns(*absent, pl.lit(channel).alias("channel"), pl.lit(",".join(unmapped) or None, dtype=pl.Utf8).alias("unmapped_columns"))
+        custom = (
+            pl.struct([pl.col(f"attr__{name}").alias(name) for name in carried]).struct.json_encode()
+            if carried else pl.lit(None, dtype=pl.Utf8)
+        )
+        ok = ok.with_columns(
+            *absent, pl.lit(channel).alias("channel"), pl.lit(",".join(unmapped) or None, dtype=pl.Utf8).alias("unmapped_columns"),
+            custom.alias("custom_attributes"),
+        ).drop([f"attr__{name}" for name in carried])
         accepted.append(ok)
     if not accepted:
         return pl.DataFrame(schema=LEAD_COLUMNS), pl.concat(rejected) if rejected else empty_quarantine()

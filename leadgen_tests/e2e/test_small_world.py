@@ -222,3 +222,20 @@ def test_engagement_before_identification_counts_for_the_person(world) -> None:
     assert with_history.height > 50
     # the person may have other visitors too, so their views can only add to the anonymous ones
     assert (with_history["pageviews_30d"] >= with_history["anonymous_views"]).all()
+
+
+def test_declared_form_attributes_become_features(world) -> None:
+    # the webinar platform's "Attended" and "Minutes Attended" columns are declared in
+    # config/lead_attributes.toml: they reach the features of webinar leads, and only theirs
+    joined = world.store.query(
+        """SELECT f.channel, f.webinar_attended, f.webinar_minutes, l.custom_attributes
+           FROM features.lead_features f JOIN signals.form_leads l USING (lead_id)"""
+    )
+    webinar = joined.filter(pl.col("custom_attributes").is_not_null())
+    assert webinar.height > 20
+    assert webinar["webinar_minutes"].is_not_null().mean() > 0.5
+    assert webinar["webinar_attended"].is_not_null().mean() > 0.9
+    # a lead who did not attend has no minutes to speak of
+    absent = webinar.filter(~pl.col("webinar_attended"))
+    assert (absent["webinar_minutes"].fill_null(0) == 0).all()
+    assert joined.filter(pl.col("custom_attributes").is_null())["webinar_minutes"].is_null().all()
