@@ -289,7 +289,7 @@ def model_card(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
 
 
 model_cards_job = dg.define_asset_job(
-    "model_cards", selection=[model_card], partitions_def=MODEL_VERSIONS,
+    "model_cards", selection=[model_card],
     description="Write the model card of a model version.",
 )
 
@@ -327,8 +327,48 @@ def model_decision() -> None:
     record_model_decision()
 
 
+DRIFT_PSI = 0.25        # the score_drift check's threshold: a pooled PSI at or above it is drift
+DRIFT_MIN_LEADS = 200   # a window with fewer leads is too small to call drift
+
+
+def drift_day(warehouse: WarehouseResource, after: Optional[str]) -> Optional[tuple[str, float]]:
+    """The latest delivery day after ``after`` whose pooled score PSI shows drift, with its PSI."""
+    store = warehouse.store()
+    if not store.path.exists():
+        return None
+    with store.reader() as con:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'monitoring' AND table_name = 'score_drift'"
+        ).fetchall()[0][0]
+        if not found:
+            return None
+        rows = con.execute(
+            "SELECT delivery_date, psi_window FROM monitoring.score_drift WHERE psi_window >= ? AND window_leads >= ? "
+            "AND (? IS NULL OR delivery_date > CAST(? AS DATE)) ORDER BY delivery_date DESC LIMIT 1",
+            [DRIFT_PSI, DRIFT_MIN_LEADS, after, after],
+        ).fetchall()
+    return (rows[0][0].isoformat(), float(rows[0][1])) if rows else None
+
+
+@dg.sensor(
+    job_name="train_challenger", minimum_interval_seconds=600, default_status=dg.DefaultSensorStatus.STOPPED,
+    description=f"Retrain on drift: when the score PSI pooled over the last delivery days reaches {DRIFT_PSI} "
+    f"(with at least {DRIFT_MIN_LEADS} leads), train a challenger, once per drifted day. Promotion still needs an approval.",
+)
+def retrain_on_drift(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult | dg.SkipReason:
+    hit = drift_day(warehouse, context.cursor)
+    if hit is None:
+        return dg.SkipReason(f"no score drift (PSI >= {DRIFT_PSI}) after {context.cursor or 'the first day'}")
+    day, value = hit
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"drift-{day}", tags={"leadgen/trigger": "score drift", "leadgen/drift_day": day,
+                                                                   "leadgen/psi_window": f"{value:.4f}"})],
+        cursor=day,
+    )
+
+
 defs = dg.Definitions(
     assets=[training_set, challenger, model_card],
     jobs=[model_cards_job, model_decision],
-    sensors=[new_model_versions],
+    sensors=[new_model_versions, retrain_on_drift],
 )
