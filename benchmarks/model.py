@@ -90,7 +90,8 @@ def quality(root: Path) -> tuple[dict, pl.DataFrame]:
     y = holdout["won"].cast(pl.Int8).to_numpy()
     hp = holdout["_prior"].to_numpy()
     t = time.perf_counter()
-    model = learned.train(train, train["won"].cast(pl.Int8).to_numpy(), train["_prior"].to_numpy(), columns, cfg, prior="rules")
+    model = learned.train(train, train["won"].cast(pl.Int8).to_numpy(), train["_prior"].to_numpy(), columns, cfg, prior="rules",
+                          order=train["scored_at"].dt.epoch("s").to_numpy())
     out["train_seconds"] = round(time.perf_counter() - t, 2)
     s = model.score(holdout, hp)
     X_tr, X_te = model.encoder.matrix(train), model.encoder.matrix(holdout)
@@ -119,7 +120,8 @@ def quality(root: Path) -> tuple[dict, pl.DataFrame]:
         ordered.filter(pl.col("_cum") == COLD_START_CONVERSIONS).head(1)).drop("_cum")
     last_day = young["delivery_date"].max()
     yy = young["won"].cast(pl.Int8).to_numpy()
-    small = learned.train(young, yy, young["_prior"].to_numpy(), columns, cfg, prior="rules")
+    small = learned.train(young, yy, young["_prior"].to_numpy(), columns, cfg, prior="rules",
+                          order=young["scored_at"].dt.epoch("s").to_numpy())
     cs = small.score(holdout, hp)
     Xy = small.encoder.matrix(young)
     cold = [

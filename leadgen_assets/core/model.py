@@ -12,7 +12,8 @@ How a lead is scored:
    ``logit = prior + weight * correction`` with ``weight = min(1, conversions / full_weight)``.
    This is the cold start: with no labels the score is the rule prior.
 4. **Calibration.** Platt scaling fitted on a held-out calibration split maps the logit to a
-   probability (one slope and one intercept; it keeps the ranking).
+   probability (one slope and one intercept; it keeps the ranking). With few positives in
+   the split, the fit is shrunk toward the identity, that is toward the prior's probabilities.
 5. **Interval.** Members trained on subsamples of the training leads, each calibrated on a
    resample of the calibration split, spread around the point score; their spread, scaled
    back to the full sample size, gives a normal interval on the log-odds scale. The interval
@@ -243,6 +244,17 @@ def _platt(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
+PLATT_PRIOR_POSITIVES = 50
+
+
+def _shrunk_platt(fitted: tuple[float, float], positives: int) -> tuple[float, float]:
+    """With few positives in the calibration split a fitted slope and intercept are noise:
+    shrink them toward the identity (1, 0), that is toward the prior's own probabilities, with
+    weight positives / (positives + 50)."""
+    w = positives / (positives + PLATT_PRIOR_POSITIVES)
+    return w * fitted[0] + (1 - w), w * fitted[1]
+
+
 def _split(y: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Stratified split: ``share`` of the positives and of the negatives go to the second part."""
     first, second = [], []
@@ -374,9 +386,14 @@ def train(
     *,
     prior: str,
     training: dict[str, Any] | None = None,
+    order: np.ndarray | None = None,
 ) -> Model:
     """Train the bounded, calibrated model on ``frame[columns]`` with 0/1 ``label``, starting
-    from ``prior_logit`` (the rule model's log-odds per lead, or the base rate)."""
+    from ``prior_logit`` (the rule model's log-odds per lead, or the base rate).
+
+    ``order`` (a time per lead, e.g. its submit time): the latest leads are the calibration
+    split, so the calibration and its error are measured on the period nearest the leads the
+    model will score. Without it the split is random, stratified by label."""
     y = np.asarray(label, dtype=np.float64)
     if y.size != frame.height:
         raise ModelError("label and frame differ in length")
@@ -387,7 +404,14 @@ def train(
     X = encoder.matrix(frame)
     prior_logit = np.asarray(prior_logit, dtype=np.float64)
     rng = np.random.default_rng(cfg.seed)
-    fit_idx, cal_idx = _split(y, cfg.calibration_share, rng)
+    if order is not None:
+        by_time = np.argsort(np.asarray(order), kind="stable")
+        k = int(round(y.size * cfg.calibration_share))
+        fit_idx, cal_idx = np.sort(by_time[: y.size - k]), np.sort(by_time[y.size - k:])
+        if y[cal_idx].min() == y[cal_idx].max() or y[fit_idx].min() == y[fit_idx].max():
+            fit_idx, cal_idx = _split(y, cfg.calibration_share, rng)  # too few of one outcome late on
+    else:
+        fit_idx, cal_idx = _split(y, cfg.calibration_share, rng)
     kinds = {c.name: c.kind for c in encoder.columns}
     monotone = [cfg.monotone.get(src, 0) if kinds[src] != "category" else 0 for src in encoder.sources]
     params = {
@@ -409,8 +433,9 @@ def train(
     def shrunk(b: xgb.Booster) -> np.ndarray:
         return prior_logit[cal_idx] + weight * b.predict(zero_cal, output_margin=True)
 
-    platt = _platt(shrunk(booster), y[cal_idx])
-    calibration_sd = _calibration_sd(shrunk(booster), y[cal_idx], rng)
+    platt = _shrunk_platt(_platt(shrunk(booster), y[cal_idx]), int(y[cal_idx].sum()))
+    cal_order = None if order is None else np.asarray(order)[cal_idx]
+    calibration_sd = _calibration_sd(shrunk(booster), y[cal_idx], rng, cal_order)
     members, member_platts = [], []
     size = max(int(round(cfg.member_fraction * fit_idx.size)), 2)
     for m in range(cfg.members if cfg.members > 1 else 0):
@@ -423,7 +448,7 @@ def train(
                        verbose_eval=False)
         resample = member_rng.integers(0, cal_idx.size, cal_idx.size)
         members.append(_booster_bytes(mb))
-        member_platts.append(_platt(shrunk(mb)[resample], y[cal_idx][resample]))
+        member_platts.append(_shrunk_platt(_platt(shrunk(mb)[resample], y[cal_idx][resample]), int(y[cal_idx][resample].sum())))
     z = float(_normal_quantile(0.5 + cfg.interval_level / 2))
     return Model(
         encoder=encoder,
@@ -445,14 +470,19 @@ def train(
     )
 
 
-def _calibration_sd(score: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
+def _calibration_sd(score: np.ndarray, y: np.ndarray, rng: np.random.Generator, order: np.ndarray | None = None) -> float:
     """How far, on the log-odds scale, the calibrated score of a group of leads scored alike
     still is from their observed conversion rate, beyond what sampling noise explains.
 
-    Cross-fitted on the calibration split (each half calibrated by the other), binned by score;
+    Cross-fitted on the calibration split (each half calibrated by the other; with ``order``,
+    the earlier and the later half), binned by score;
     per bin, (observed - predicted)^2 - p(1-p)/n estimates the squared calibration error, which
     the members' spread does not see. Its mean over bins, in log-odds, widens every interval."""
-    first, second = _split(y, 0.5, rng)
+    if order is not None:  # earlier and later halves: calibration moves with time, and that counts
+        by_time = np.argsort(order, kind="stable")
+        first, second = np.sort(by_time[: y.size // 2]), np.sort(by_time[y.size // 2:])
+    else:
+        first, second = _split(y, 0.5, rng)
     out = np.empty(y.size)
     for fit, apply in ((first, second), (second, first)):
         a, b = _platt(score[fit], y[fit])

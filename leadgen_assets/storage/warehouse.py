@@ -466,13 +466,19 @@ class Writer:
         return self.con.execute(f"SELECT count(*) FROM {ident}").fetchall()[0][0]
 
     def _ensure_table(self, table: str, incoming: dict[str, str]) -> bool:
-        """Create the table if missing; refuse a schema change. Returns True if created."""
+        """Create the table if missing. A newer leadgen's extra columns are added (rows written
+        before have them empty); any other schema change is refused. Returns True if created."""
         schema, _ = _split(table)
         known = self._schemas.get(table)
         if known is None and _table_exists(self.con, table):
             known = self._schemas[table] = _columns(self.con, table)
         if known is not None:
             changes = schema_changes(known, incoming)
+            if changes and all(c.change == "added" for c in changes):
+                for c in changes:  # additive: nothing stored changes meaning, nothing is lost
+                    self.con.execute(f"ALTER TABLE {qualified(table)} ADD COLUMN {quote_ident(c.column)} {incoming[c.column]}")
+                    known[c.column] = incoming[c.column]
+                changes = []
             if changes:
                 raise SchemaChangeError(
                     f"{table}: schema change refused ({'; '.join(c.describe() for c in changes)}). "

@@ -175,6 +175,7 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
         prior=rule_model.version,
         training={"training_set_hash": training.training_set_hash(train_part.drop("_prior")),
                   "feature_set_version": feature_logic.feature_set_version()},
+        order=train_part["scored_at"].dt.epoch("s").to_numpy(),
     )
     version = model.version
     hp = holdout["_prior"].to_numpy()
