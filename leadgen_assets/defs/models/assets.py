@@ -18,7 +18,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from leadgen_assets.core import evaluation, registry, rules, training
+from leadgen_assets.core import evaluation, registry, rules, scoring, training
 from leadgen_assets.core import features as feature_logic
 from leadgen_assets.core import model as learned
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
@@ -100,7 +100,7 @@ def _segments(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     return {"region": frame["region"].fill_null("unknown").to_numpy(), "company_size": band.to_numpy()}
 
 
-def judge(holdout: pl.DataFrame, prior: np.ndarray, scorers: dict[str, tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]]) -> pl.DataFrame:
+def judge(holdout: pl.DataFrame, scorers: dict[str, tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]]) -> pl.DataFrame:
     """One row of metrics per scorer on the same holdout leads."""
     y = holdout["won"].cast(pl.Int8).to_numpy()
     segs = _segments(holdout)
@@ -187,11 +187,14 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
     with store.writer() as w:
         registry.ensure_tables(w.con)
         champion = registry.champion_version(w.con)
+        champion_note = None
         if champion and champion != version:
             champ = registry.load_model(w.con, champion)
-            cs = champ.score(holdout, hp)
-            scorers["champion"] = (champion, cs.probability, cs.low, cs.high)
-        table = judge(holdout, hp, scorers)
+            champion_note = scoring.usable(champ, feature_logic.feature_set_version())
+            if champion_note is None:  # judged on the same leads; else the rules are the bar
+                cs = champ.score(holdout, hp)
+                scorers["champion"] = (champion, cs.probability, cs.low, cs.high)
+        table = judge(holdout, scorers)
         passed = gates(table, cfg)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         metrics = {r["scorer"]: r for r in table.iter_rows(named=True)}
@@ -220,6 +223,7 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
             "trained": True,
             "model_version": version,
             "champion": champion or "rule model",
+            **({"champion_not_compared": champion_note} if champion_note else {}),
             "training_leads": model.training["rows"],
             "training_conversions": model.training["conversions"],
             "prior_weight": round(model.weight, 3),
