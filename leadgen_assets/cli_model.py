@@ -5,6 +5,7 @@
     leadgen model promote VERSION --by NAME --why TEXT
     leadgen model rollback VERSION|rules --by NAME --why TEXT
     leadgen model history                     # every promotion and rollback
+    leadgen model features [VERSION]          # the feature catalogue with drift baselines
     leadgen model backtest HISTORY.csv --label won [--folds 5] [--ignore COLUMN ...]
 
 Promotion needs the version's promotion gates passed and an approval (who and why); both
@@ -168,6 +169,40 @@ def history() -> None:
     for at, *rest in rows:
         table.add_row(f"{at:%Y-%m-%d %H:%M}", *[str(x) for x in rest])
     console.print(table if rows else "No promotion or rollback yet: leads are scored by the rule model.")
+
+
+@app.command()
+def features(
+    version: Annotated[str | None, typer.Argument(help="A model version; default the champion, else the latest.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the markdown here instead of printing it.")] = None,
+) -> None:
+    """Every feature with its version, description and drift baseline (the spread of its values
+    in the model's training set), as markdown."""
+    import json
+
+    from leadgen_assets.core import features as feature_logic
+    from leadgen_assets.core import registry
+
+    with _store().writer() as w:
+        registry.ensure_tables(w.con)
+        chosen = version or registry.champion_version(w.con) or next(iter(w.con.execute(
+            "SELECT model_version FROM models.registry ORDER BY registered_at DESC LIMIT 1").fetchall()), (None,))[0]
+        if chosen is None:
+            raise _fail("no model is registered yet, so there is no training set to take baselines from; "
+                        "`leadgen model train` trains one (or see docs/features.md)")
+        rows = w.con.execute("SELECT feature_baselines, feature_set_version FROM models.registry WHERE model_version = ?",
+                             [chosen]).fetchall()
+    if not rows:
+        raise _fail(f"model {chosen} is not in the registry; `leadgen model list` shows the versions")
+    stored, trained_on = rows[0]
+    if not stored:
+        raise _fail(f"model {chosen} was registered without feature baselines; train a new one")
+    text = feature_logic.catalogue_markdown(json.loads(stored), f"the training set of model {chosen} (features {trained_on})")
+    if out:
+        out.write_text(text)
+        console.print(f"Wrote {out}.")
+    else:
+        typer.echo(text)
 
 
 # --------------------------------------------------------------------------- backtest

@@ -29,7 +29,7 @@ _DDL = (
         model_version VARCHAR PRIMARY KEY, registered_at TIMESTAMP, run_id VARCHAR, artifact BLOB,
         artifact_format VARCHAR, feature_set_version VARCHAR, training_set_hash VARCHAR, cutoff DATE,
         label_window_days BIGINT, prior VARCHAR, rows BIGINT, conversions BIGINT, weight DOUBLE,
-        params VARCHAR, metrics VARCHAR)""",
+        params VARCHAR, metrics VARCHAR, feature_baselines VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS models.evaluations (
         model_version VARCHAR, evaluated_at TIMESTAMP, run_id VARCHAR, holdout_hash VARCHAR, scorer VARCHAR,
         scorer_version VARCHAR, leads BIGINT, conversions BIGINT, auc DOUBLE, pr_auc DOUBLE, brier DOUBLE, ece DOUBLE,

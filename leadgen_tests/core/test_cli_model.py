@@ -93,3 +93,5 @@ def test_promote_and_rollback_refuse_what_is_not_there(tmp_path: Path, monkeypat
     assert result.exit_code == 2 and "already the champion" in result.output
     result = invoke("model", "list")
     assert result.exit_code == 0 and "No model is registered yet" in result.output
+    result = invoke("model", "features")
+    assert result.exit_code == 2 and "no model is registered yet" in result.output

@@ -94,6 +94,14 @@ def test_a_challenger_is_trained_registered_once_and_judged_beside_the_rules(lif
     assert set(judged["scorer"]) == {"challenger", "rules"}
     assert judged["leads"].n_unique() == 1 and judged["conversions"].min() > 10  # the same holdout for both
     assert version in life["instance"].get_dynamic_partitions("model_versions")
+    # the record keeps each feature's drift baseline from the training set, for the catalogue
+    import json
+
+    baselines = json.loads(store.query("SELECT feature_baselines FROM models.registry")["feature_baselines"][0])
+    assert set(baselines) == {f.name for f in feature_logic.FEATURES}
+    assert baselines["demo_requested"].endswith("yes") and baselines["pageviews_30d"].startswith("p10 ")
+    doc = feature_logic.catalogue_markdown(baselines, f"model {version}")
+    assert "drift baseline" in doc and baselines["pageviews_30d"] in doc
     checks = [e for r in (first, again) for e in r.get_asset_check_evaluations() if e.check_name == "promotion_gates"]
     assert len(checks) == 2 and checks[0].metadata["model_version"].value == version
     life["version"] = version

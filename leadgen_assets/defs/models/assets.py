@@ -205,6 +205,7 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
             "label_window_days": cfg.label_window_days, "prior": rule_model.version, "rows": model.training["rows"],
             "conversions": model.training["conversions"], "weight": model.weight,
             "params": json.dumps(model.config, sort_keys=True), "metrics": json.dumps(metrics, sort_keys=True, default=str),
+            "feature_baselines": json.dumps(feature_logic.baselines(train_part), sort_keys=True),
         }])
         with w.transaction():
             known = w.con.execute(f"SELECT count(*) FROM {qualified(registry.REGISTRY)} WHERE model_version = ?", [version]).fetchall()[0][0]
@@ -290,6 +291,9 @@ def model_card(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
         "holdout": dg.MetadataValue.md(markdown_table(judged.with_columns(pl.col(pl.Float64).round(4)))),
         "decisions": dg.MetadataValue.md(markdown_table(decisions) if decisions.height else "none yet"),
         "params": dg.MetadataValue.json(json.loads(row["params"])),
+        **({"feature_baselines": dg.MetadataValue.md(markdown_table(pl.DataFrame(
+            list(json.loads(row["feature_baselines"]).items()), schema=["feature", "drift baseline"], orient="row"), max_rows=200))}
+           if row.get("feature_baselines") else {}),
     })
 
 
