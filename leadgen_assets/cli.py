@@ -187,7 +187,17 @@ def execute_job(job_name: str, tags: dict[str, str], config: dict, show_progress
         failures = [e for e in result.all_events if e.is_step_failure]  # type: ignore[union-attr]
         for event in failures:
             info = event.step_failure_data.error
-            console.print(f"[red]step {event.step_key} failed:[/] {info.message if info else 'see the Dagster UI'}")
+            while info is not None and info.cause is not None:  # the step's own error, not Dagster's wrapper
+                info = info.cause
+            from rich.markup import escape
+
+            # leadgen's own errors say what to do and hold no values; another library's message
+            # may quote data, so only its kind is printed here (the run's logs have the rest)
+            if info is not None and info.message.startswith("leadgen_assets."):
+                why = info.message.strip()
+            else:
+                why = f"{info.cls_name if info else 'an error'}; see run {run_id} in the Dagster UI (`leadgen ui`)"
+            console.print(f"[red]step {event.step_key} failed:[/] {escape(why)}")
         raise typer.Exit(code=1)
     return run_id
 

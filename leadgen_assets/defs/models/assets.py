@@ -60,7 +60,9 @@ def training_set(context: dg.AssetExecutionContext, config: ModelRunConfig, ware
         ).fetchall()[0][0]
         cutoff = dt.date.fromisoformat(config.cutoff) if config.cutoff else latest
         if cutoff is None:
-            raise learned.ModelError("there are no lead features yet: materialise features/lead_features first")
+            raise learned.ModelError(
+                f"there are no lead features of the current feature set ({version}) yet: run the funnel "
+                "(`leadgen run`, or the lead_funnel job) to compute them, then train")
         params = {"version": version, "cutoff": cutoff, "window": cfg.label_window_days}
         report = w.replace_table("models.training_set", training.TRAINING_SET_SQL, params=params, derived=True, allow_empty=True)
         frame = w.con.sql("SELECT * FROM models.training_set").pl()
