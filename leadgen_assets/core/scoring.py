@@ -34,6 +34,8 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
     if model is None or base.height == 0:
         return base.drop("reason_rules")
     live = base.with_row_index("_i").filter(~pl.col("disqualified"))
+    if live.height == 0:  # every lead disqualified: nothing for the model to score
+        return base.with_columns(pl.lit(model.version).alias("model_version")).drop("reason_rules")
     prior = rules.prior_logit(live, rule_model).to_numpy()
     s = model.score(live, prior, contributions=True)
     n = live.height

@@ -123,3 +123,15 @@ def test_unusable_columns_are_named_with_the_reason() -> None:
     reasons = {u.column: u.reason for u in unusable}
     assert set(reasons) == {"empty", "same", "notes"}
     assert "empty" in reasons["empty"] and "single value" in reasons["same"] and "free text" in reasons["notes"]
+
+
+def test_a_batch_of_only_disqualified_leads_is_scored_without_the_model(trained) -> None:
+    from leadgen_assets.core import rules, scoring
+
+    model, *_ = trained
+    rule_model = rules.load()
+    frame = pl.DataFrame({f: [None] for f in ("company_domain",)}, schema={"company_domain": pl.Utf8})
+    needed = {r.feature for r in rule_model.rules} - {"is_competitor"}
+    frame = frame.with_columns([pl.lit(None).alias(f) for f in sorted(needed)]).with_columns(pl.lit(True).alias("is_test"))
+    out = scoring.score(frame, rule_model, model)
+    assert out["disqualified"].all() and (out["probability"] == 0).all() and (out["model_version"] == model.version).all()
