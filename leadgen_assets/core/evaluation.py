@@ -75,8 +75,9 @@ def parity_gap(y: np.ndarray, p: np.ndarray, segments: np.ndarray, min_leads: in
     """The largest |mean score - observed rate| over segments with at least ``min_leads``
     leads, and the segment it is in."""
     worst, name = 0.0, None
-    for seg in np.unique(segments.astype(str)):
-        m = segments.astype(str) == seg
+    labels = segments.astype(str)
+    for seg in np.unique(labels):
+        m = labels == seg
         if m.sum() >= min_leads:
             gap = abs(p[m].mean() - y[m].mean())
             if gap > worst:

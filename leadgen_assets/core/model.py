@@ -302,6 +302,13 @@ class Model:
     prior: str
     config: dict[str, Any]
     training: dict[str, Any]
+    _loaded: list[xgb.Booster] = field(default_factory=list, repr=False, compare=False)
+
+    def _boosters(self) -> list[xgb.Booster]:
+        """The main booster then the members, read from their JSON once per model."""
+        if not self._loaded:
+            self._loaded.extend(_booster(raw) for raw in [self.booster, *self.members])
+        return self._loaded
 
     # ----- storage
     def to_bytes(self) -> bytes:
@@ -352,21 +359,22 @@ class Model:
         prior_logit = np.asarray(prior_logit, dtype=np.float64)
         zero = np.zeros(X.shape[0], dtype=np.float32)
         dm = xgb.DMatrix(X, base_margin=zero, feature_names=None)
-        correction = _booster(self.booster).predict(dm, output_margin=True).astype(np.float64)
+        main, *members = self._boosters()
+        correction = main.predict(dm, output_margin=True).astype(np.float64)
         a, b = self.platt
         point = a * (prior_logit + self.weight * correction) + b
         low, high = point, point
-        if self.members:
+        if members:
             spread = np.stack([
-                pa * (prior_logit + self.weight * _booster(m).predict(dm, output_margin=True)) + pb
-                for m, (pa, pb) in zip(self.members, self.member_platts, strict=True)
+                pa * (prior_logit + self.weight * m.predict(dm, output_margin=True)) + pb
+                for m, (pa, pb) in zip(members, self.member_platts, strict=True)
             ])
-            sd = spread.std(axis=0, ddof=1) * self.interval_scale if len(self.members) > 1 else np.zeros_like(point)
+            sd = spread.std(axis=0, ddof=1) * self.interval_scale if len(members) > 1 else np.zeros_like(point)
             sd = np.sqrt(sd**2 + self.calibration_sd**2)
             low, high = point - self.z * sd, point + self.z * sd
         out = Scores(probability=sigmoid(point), low=sigmoid(low), high=sigmoid(high), logit=point)
         if contributions:
-            raw = _booster(self.booster).predict(dm, pred_contribs=True, approx_contribs=True)[:, :-1]
+            raw = main.predict(dm, pred_contribs=True, approx_contribs=True)[:, :-1]
             sources = [c.name for c in self.encoder.columns]
             index = {s: i for i, s in enumerate(sources)}
             fold = np.zeros((raw.shape[1], len(sources)), dtype=np.float32)

@@ -33,7 +33,8 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
     )
     if model is None or base.height == 0:
         return base.drop("reason_rules")
-    live = base.with_row_index("_i").filter(~pl.col("disqualified"))
+    indexed = base.with_row_index("_i")
+    live = indexed.filter(~pl.col("disqualified"))
     if live.height == 0:  # every lead disqualified: nothing for the model to score
         return base.with_columns(pl.lit(model.version).alias("model_version")).drop("reason_rules")
     prior = rules.prior_logit(live, rule_model).to_numpy()
@@ -66,8 +67,8 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
         pl.lit(model.version).alias("model_version"),
     )
     out = pl.concat([
-        base.with_row_index("_i").filter(pl.col("disqualified")).with_columns(pl.lit(model.version).alias("model_version")),
-        live.select(base.with_row_index("_i").columns),
+        indexed.filter(pl.col("disqualified")).with_columns(pl.lit(model.version).alias("model_version")),
+        live.select(indexed.columns),
     ]).sort("_i").drop("_i")
     return out.drop("reason_rules")
 

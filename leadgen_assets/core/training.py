@@ -25,7 +25,6 @@ import polars as pl
 from leadgen_assets.core.features import FEATURES
 
 # The lead features the model reads: every catalogued feature, and the lead's channel.
-CATEGORICAL = ("industry", "region", "country", "service_needed", "budget", "timeline", "channel")
 MODEL_FEATURES = tuple(f.name for f in FEATURES) + ("channel",)
 
 LABELS_SQL = """

@@ -144,13 +144,13 @@ def shadow_scores(context: dg.AssetExecutionContext, config: ShadowConfig, wareh
                 "SELECT model_version FROM models.registry WHERE model_version IS DISTINCT FROM ? "
                 "ORDER BY registered_at DESC LIMIT 1", [champion]).fetchall()
             versions = [latest[0][0]] if latest else []
+        sizes = rows_per_day(w.con, "signals.form_leads", days)
         for v in versions:
             model = registry.load_model(w.con, v)
             why = logic.usable(model, version)
             if why:
                 skipped.append(f"{v}: {why}")
                 continue
-            sizes = rows_per_day(w.con, "signals.form_leads", days)
             for batch in day_batches(days, sizes):
                 feats = _features(w.con, batch, version)
                 shadow = logic.score(feats, rule_model, model)
