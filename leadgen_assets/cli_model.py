@@ -7,6 +7,8 @@
     leadgen model history                     # every promotion and rollback
     leadgen model features [VERSION]          # the feature catalogue with drift baselines
     leadgen model backtest HISTORY.csv --label won [--folds 5] [--ignore COLUMN ...]
+    leadgen model import HISTORY.csv --label won --created created_at [--map COLUMN=FEATURE ...]
+    leadgen model imports [--remove ID]       # imported histories
 
 Promotion needs the version's promotion gates passed and an approval (who and why); both
 decisions go to ``models.lifecycle``. The same decision can be made in the Dagster UI with the
@@ -350,3 +352,114 @@ def backtest(
 
 def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="model")
+
+
+# --------------------------------------------------------------------------- imported history
+def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        source, sep, target = pair.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise UsageProblem(f"--map takes FILE_COLUMN=FEATURE, got {pair!r}")
+        out[source.strip()] = target.strip()
+    return out
+
+
+@app.command("import")
+def import_history(
+    history: Annotated[Path, typer.Argument(help="Past leads with outcomes: CSV with a header row, or Parquet.")],
+    label: Annotated[str, typer.Option(help="The outcome column: 1/0, true/false, yes/no or won/lost.")],
+    created: Annotated[str, typer.Option(help="The column with the day each lead came in (YYYY-MM-DD, optionally with a time).")],
+    map_: Annotated[list[str] | None, typer.Option("--map", help="FILE_COLUMN=FEATURE for a column whose name is not the feature's (repeatable).")] = None,
+) -> None:
+    """Import historical leads with known outcomes so the learned model can start from them.
+
+    Columns named like leadgen features (or mapped with --map) are imported; the others, such
+    as names and emails, are left out and never stored. Rows with an unreadable outcome, day or
+    value are kept apart with their line and reason. The next `leadgen model train` learns from
+    the imported leads beside the pipeline's own."""
+    import polars as pl
+
+    from leadgen_assets.core import history as hist
+    from leadgen_assets.storage.warehouse import Warehouse
+
+    try:
+        kind, header, read = _reader(history)
+        imported = hist.read(read(header).with_columns(pl.all().cast(pl.Utf8)), raw=history.read_bytes(),
+                             file=history.name, label=label, created=created, mapping=_mapping(map_))
+    except (UsageProblem, hist.HistoryError) as exc:
+        raise _fail(str(exc)) from None
+    if not imported.leads.height:
+        raise _fail(f"no row of {history.name} could be imported ({imported.rejects.height} rejected); "
+                    f"the first: line {imported.rejects['line'][0]}, {imported.rejects['reason'][0]}"
+                    if imported.rejects.height else f"{history.name} has no rows")
+    info = hist.describe(imported)
+    store = Warehouse(settings.warehouse_path())
+    with store.writer() as w:
+        with w.transaction():
+            if w.table_exists(hist.IMPORTS):
+                seen = w.con.execute(f"SELECT imported_at, removed_at FROM {hist.IMPORTS} WHERE import_id = ?",
+                                     [imported.import_id]).fetchall()
+                if seen and seen[0][1] is None:
+                    raise _fail(f"{history.name} was already imported on {seen[0][0]:%Y-%m-%d %H:%M} as import "
+                                f"{imported.import_id}; nothing changed. `leadgen model imports` lists imports")
+                w.con.execute(f"DELETE FROM {hist.IMPORTS} WHERE import_id = ?", [imported.import_id])
+            w.append(hist.HISTORY, imported.leads)
+            if imported.rejects.height:
+                w.append(hist.REJECTS, imported.rejects)
+            w.append(hist.IMPORTS, pl.DataFrame([{
+                "import_id": imported.import_id, "file": history.name, "format": kind,
+                "imported_at": dt.datetime.fromisoformat(str(info["imported_at"])), "removed_at": None,
+                "accepted": info["accepted"], "rejected": info["rejected"], "conversions": info["conversions"],
+                "first_day": imported.leads["delivery_date"].min(), "last_day": imported.leads["delivery_date"].max(),
+                "features": ", ".join(imported.features), "label_column": label, "created_column": created,
+            }], schema_overrides={"removed_at": pl.Datetime("us")}))
+    console.print(f"Imported {history.name} as import {imported.import_id}: {info['accepted']:,} leads "
+                  f"({info['conversions']:,} won) from {info['first_day']} to {info['last_day']}; "
+                  f"{info['rejected']:,} rejected.")
+    console.print(f"Features: {', '.join(imported.features) or 'none (the model will learn from the rule prior and the outcome rate only)'}.")
+    if imported.left_out:
+        console.print(f"Left out, not stored: {', '.join(imported.left_out)}. Map one to a feature with --map COLUMN=FEATURE.")
+    if imported.rejects.height:
+        counts = imported.rejects.group_by("reason").agg(pl.len().alias("rows"), pl.col("line").min().alias("first_line")).sort("first_line")
+        for r in counts.iter_rows(named=True):
+            console.print(f"  rejected {r['rows']:,} row(s), first at line {r['first_line']}: {r['reason']}")
+        console.print(f"Every rejected row is in {hist.REJECTS} with its line and reason.")
+    for note in imported.notes:
+        console.print(f"Note: {note}.")
+    console.print("Next: `leadgen model train` learns from these leads beside the pipeline's own.")
+
+
+@app.command()
+def imports(
+    remove: Annotated[str | None, typer.Option(help="Take this import back out, whole (its leads and rejected rows).")] = None,
+) -> None:
+    """List imported histories, or remove one."""
+    from leadgen_assets.core import history as hist
+
+    store = _store()
+    with store.writer() as w:
+        if not w.table_exists(hist.IMPORTS):
+            console.print("Nothing has been imported; `leadgen model import HISTORY.csv --label COL --created COL` imports a history.")
+            return
+        if remove:
+            with w.transaction():
+                found = w.con.execute(f"SELECT count(*) FROM {hist.IMPORTS} WHERE import_id = ? AND removed_at IS NULL",
+                                      [remove]).fetchall()[0][0]
+                if not found:
+                    raise _fail(f"no import {remove!r} is in use; `leadgen model imports` lists them")
+                w.delete_in(hist.HISTORY, {"import_id": [remove]})
+                w.delete_in(hist.REJECTS, {"import_id": [remove]})
+                w.con.execute(f"UPDATE {hist.IMPORTS} SET removed_at = ? WHERE import_id = ?",
+                              [dt.datetime.now(dt.UTC).replace(tzinfo=None), remove])
+            console.print(f"Removed import {remove}; the next `leadgen model train` learns without it.")
+            return
+        rows = w.con.sql(f"SELECT * FROM {hist.IMPORTS} ORDER BY imported_at").pl()
+    out = Table(title="imported histories")
+    shown = ("import_id", "file", "imported_at", "accepted", "rejected", "conversions", "first_day", "last_day", "removed_at")
+    for c in shown:
+        out.add_column(c, no_wrap=c == "import_id", overflow="fold")
+    for r in rows.iter_rows(named=True):
+        out.add_row(*(f"{r[c]:%Y-%m-%d %H:%M}" if c.endswith("_at") and r[c] is not None
+                      else str(r[c]) if r[c] is not None else "" for c in shown))
+    console.print(out)

@@ -300,6 +300,105 @@ def baselines(frame: pl.DataFrame) -> dict[str, str]:
     return out
 
 
+# --- drift profiles: a machine-usable baseline of each feature, and PSI against it ---------
+
+PROFILE_FORMAT = 1
+PROFILE_QUANTILES = tuple(q / 10 for q in range(1, 10))  # 10% .. 90%: the bin edges of a number
+PROFILE_TOP_VALUES = 10  # a category's (or flag's) most common values, each with its share
+
+
+def psi(reference: list[float], current: list[float], floor: float = 1e-4) -> float:
+    """Population stability index; 0.1 is a shift worth a look, 0.25 a real one."""
+    import math
+
+    return sum(
+        (max(c, floor) - max(r, floor)) * math.log(max(c, floor) / max(r, floor))
+        for r, c in zip(reference, current, strict=True)
+    )
+
+
+def _r(x: float) -> float:
+    return round(float(x), 6)
+
+
+def _numeric_counts(values: pl.Series, edges: list[float]) -> list[int]:
+    """Non-null values per bin: up to the first edge, (edge i, edge i+1], above the last. Bins
+    closed on the right keep a count's zeros apart from its ones even when most leads have none."""
+    import numpy as np
+
+    idx = np.searchsorted(np.asarray(edges, dtype=float), values.to_numpy(), side="left")
+    return np.bincount(idx, minlength=len(edges) + 1).tolist()
+
+
+def _profile_column(s: pl.Series) -> dict:
+    import polars as pl
+
+    n = s.len()
+    nulls = s.null_count()
+    share = (lambda k: _r(k / n)) if n else (lambda k: 0.0)
+    if s.dtype.is_numeric() and s.dtype != pl.Boolean:
+        values = s.drop_nulls().cast(pl.Float64)
+        values = values.filter(values.is_not_nan())
+        nulls = n - values.len()  # NaN counts as empty
+        edges = sorted({_r(values.quantile(q, interpolation="nearest")) for q in PROFILE_QUANTILES}) if values.len() else []
+        return {"kind": "numeric", "edges": edges, "shares": [share(k) for k in _numeric_counts(values, edges)],
+                "null": share(nulls)}
+    keys = s.cast(pl.Utf8).drop_nulls().rename("value")
+    counts = keys.value_counts(name="n").sort(["n", "value"], descending=[True, False]).head(PROFILE_TOP_VALUES)
+    top = {str(v): int(c) for v, c in counts.iter_rows()}
+    return {"kind": "boolean" if s.dtype == pl.Boolean else "categorical",
+            "values": {v: share(c) for v, c in top.items()},
+            "other": share(keys.len() - sum(top.values())), "null": share(nulls)}
+
+
+def drift_profile(frame: pl.DataFrame, columns: list[str]) -> dict:
+    """Each of ``columns``' distribution in ``frame`` (a training set, or a reference period),
+    for drift: a number's bins (edges at its unique 10%..90% quantiles, each bin closed on the
+    right) with the share of rows in each and the share empty; a flag's or category's share of each of its ten most common
+    values, of the rest ("other") and of empty. Shares are of all rows, plain floats rounded to
+    six places, so ``json.dumps(profile, sort_keys=True)`` is deterministic. Columns not in
+    ``frame`` are left out."""
+    return {
+        "format": PROFILE_FORMAT,
+        "rows": frame.height,
+        "features": {c: _profile_column(frame[c]) for c in columns if c in frame.columns},
+    }
+
+
+def _current_shares(spec: dict, s: pl.Series) -> tuple[list[float], list[float]]:
+    """(reference, current) shares of one profiled feature, bucket by bucket."""
+    import polars as pl
+
+    n = max(s.len(), 1)
+    if spec["kind"] == "numeric":
+        values = s.cast(pl.Float64, strict=False).drop_nulls()
+        values = values.filter(values.is_not_nan())
+        counts = _numeric_counts(values, spec["edges"])
+        return ([*spec["shares"], spec["null"]], [*(k / n for k in counts), (s.len() - values.len()) / n])
+    keys = s.cast(pl.Utf8, strict=False)
+    profiled = sorted(spec["values"])  # the same order before and after a JSON round trip
+    counts = dict(keys.drop_nulls().rename("value").value_counts(name="n").iter_rows())
+    known = [counts.get(v, 0) for v in profiled]
+    other = keys.len() - keys.null_count() - sum(known)
+    return ([*(spec["values"][v] for v in profiled), spec["other"], spec["null"]],
+            [*(k / n for k in known), other / n, keys.null_count() / n])
+
+
+def drift_psi(profile: dict, frame: pl.DataFrame, floor: float = 1e-4) -> dict[str, float]:
+    """PSI of each profiled feature of ``frame`` against ``profile`` (from drift_profile), on
+    the profile's own buckets: a value the profile never saw counts as "other", a rise in empty
+    values shows in the empty bucket. Features missing from ``frame`` are skipped; an empty
+    ``frame`` gives no PSI at all."""
+    if frame.height == 0:
+        return {}
+    out: dict[str, float] = {}
+    for name, spec in profile.get("features", {}).items():
+        if name in frame.columns:
+            reference, current = _current_shares(spec, frame[name])
+            out[name] = psi(reference, current, floor)
+    return out
+
+
 def catalogue_markdown(baseline: dict[str, str] | None = None, source: str | None = None) -> str:
     """docs/features.md: every feature with its group, version and expected range; with
     ``baseline`` (from a model's training set, named by ``source``), its drift baseline too."""

@@ -29,7 +29,7 @@ _DDL = (
         model_version VARCHAR PRIMARY KEY, registered_at TIMESTAMP, run_id VARCHAR, artifact BLOB,
         artifact_format VARCHAR, feature_set_version VARCHAR, training_set_hash VARCHAR, cutoff DATE,
         label_window_days BIGINT, prior VARCHAR, rows BIGINT, conversions BIGINT, weight DOUBLE,
-        params VARCHAR, metrics VARCHAR, feature_baselines VARCHAR)""",
+        params VARCHAR, metrics VARCHAR, feature_baselines VARCHAR, feature_profile VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS models.evaluations (
         model_version VARCHAR, evaluated_at TIMESTAMP, run_id VARCHAR, holdout_hash VARCHAR, scorer VARCHAR,
         scorer_version VARCHAR, leads BIGINT, conversions BIGINT, auc DOUBLE, pr_auc DOUBLE, brier DOUBLE, ece DOUBLE,
@@ -45,10 +45,17 @@ class LifecycleError(ValueError):
     """A promotion or rollback that may not happen; the message says why and what to do."""
 
 
+# Columns added after the first release: a warehouse made by an earlier leadgen gains them
+# (empty for the versions registered before).
+_ADDED_COLUMNS = (("models", "registry", "feature_profile", "VARCHAR"),)
+
+
 def ensure_tables(con: Any) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS models")
     for ddl in _DDL:
         con.execute(ddl)
+    for schema, table, column, kind in _ADDED_COLUMNS:  # constants of this module, never data
+        con.execute(f'ALTER TABLE "{schema}"."{table}" ADD COLUMN IF NOT EXISTS "{column}" {kind}')
 
 
 def champion_version(con: Any) -> str | None:
@@ -58,6 +65,21 @@ def champion_version(con: Any) -> str | None:
         "SELECT model_version FROM models.lifecycle WHERE action IN ('promote', 'rollback') ORDER BY decided_at DESC, event_id DESC LIMIT 1"
     ).fetchall()
     return rows[0][0] if rows and rows[0][0] != RULES else None
+
+
+def champion_profile(con: Any) -> tuple[str, str | None, dict[str, Any]] | None:
+    """The champion's version, the feature-set version it was trained on and the drift profile
+    of its training set (core/features.py drift_profile); None when leads are scored by the rule
+    model or the champion was registered without a profile."""
+    version = champion_version(con)
+    if version is None:
+        return None
+    rows = con.execute(
+        "SELECT feature_set_version, feature_profile FROM models.registry WHERE model_version = ?", [version]
+    ).fetchall()
+    if not rows or not rows[0][1]:
+        return None
+    return version, rows[0][0], json.loads(rows[0][1])
 
 
 def load_model(con: Any, version: str) -> learned.Model:

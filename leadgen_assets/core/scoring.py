@@ -74,12 +74,17 @@ def score(features: pl.DataFrame, rule_model: rules.RuleModel, model: learned.Mo
 
 
 def usable(model: learned.Model, feature_set_version: str) -> str | None:
-    """Why ``model`` cannot score these features, or None when it can."""
+    """Why ``model`` cannot score features of ``feature_set_version``, or None when it can."""
     trained_on = model.training.get("feature_set_version")
     if trained_on != feature_set_version:
         return (f"it was trained on feature set {trained_on} and the features are {feature_set_version}; "
                 "train a challenger on the current features, or roll back")
-    missing = sorted({c.name for c in model.encoder.columns} - set(training.MODEL_FEATURES))
+    return missing_columns(model)
+
+
+def missing_columns(model: learned.Model, columns: set[str] | None = None) -> str | None:
+    """Why ``model`` cannot read a frame of ``columns`` (default: the current features)."""
+    missing = sorted({c.name for c in model.encoder.columns} - (columns or set(training.MODEL_FEATURES)))
     return f"it needs columns the features lack: {', '.join(missing)}" if missing else None
 
 

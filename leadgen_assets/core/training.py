@@ -54,12 +54,20 @@ LEFT JOIN won_by_person w
 GROUP BY l.lead_id
 """
 
-TRAINING_SET_SQL = f"""
-SELECT f.*, lab.won, lab.won_on, lab.opportunity_id, CAST($cutoff AS DATE) AS label_cutoff
+TRAINING_ROWS_SQL = f"""
+SELECT f.*, lab.won, lab.won_on, lab.opportunity_id, CAST($cutoff AS DATE) AS label_cutoff, 'pipeline' AS source
 FROM ({LABELS_SQL}) lab
 JOIN features.lead_features f ON f.lead_id = lab.lead_id AND f.feature_set_version = $version
-ORDER BY f.delivery_date, f.lead_id
 """
+TRAINING_SET_SQL = f"SELECT * FROM ({TRAINING_ROWS_SQL}) ORDER BY delivery_date, lead_id"
+
+
+def training_set_sql(history_select: str | None = None) -> str:
+    """The training set's query; with ``history_select`` (core/history.py), the imported
+    historical leads are added to the pipeline's own (their missing features empty)."""
+    if not history_select:
+        return TRAINING_SET_SQL
+    return f"SELECT * FROM ({TRAINING_ROWS_SQL} UNION ALL BY NAME {history_select}) ORDER BY delivery_date, lead_id"
 
 
 def training_set_hash(frame: pl.DataFrame) -> str:
@@ -71,11 +79,16 @@ def training_set_hash(frame: pl.DataFrame) -> str:
 
 
 def time_split(frame: pl.DataFrame, holdout_share: float) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The latest ``holdout_share`` of delivery days is the holdout: models are judged on
-    leads that came after everything they learned from."""
-    days = frame["delivery_date"].unique().sort()
-    if days.len() < 2:
+    """The latest whole delivery days holding about ``holdout_share`` of the leads are the
+    holdout: models are judged on leads that came after everything they learned from. Counting
+    leads, not days, keeps the holdout its size when days differ in volume, as when a long,
+    thin imported history precedes the pipeline's own leads."""
+    per_day = frame.group_by("delivery_date").len().sort("delivery_date")
+    if per_day.height < 2:
         raise ValueError("a time split needs leads from at least two delivery days")
-    k = max(1, int(round(days.len() * holdout_share)))
-    first_holdout = days[days.len() - k]
+    from_end = per_day["len"].reverse().cum_sum().reverse().to_numpy()  # leads on or after each day
+    target = holdout_share * frame.height
+    # the latest day whose leads from it on reach the target; never the first day
+    start = max(1, int(np.flatnonzero(from_end >= target)[-1]) if (from_end >= target).any() else per_day.height - 1)
+    first_holdout = per_day["delivery_date"][start]
     return (frame.filter(pl.col("delivery_date") < first_holdout), frame.filter(pl.col("delivery_date") >= first_holdout))

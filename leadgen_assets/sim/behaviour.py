@@ -582,6 +582,7 @@ class Outcome:
     converted: np.ndarray  # per person
     fit: np.ndarray
     intercept: float
+    engagement: np.ndarray  # per person: the engagement term of the logit, as the world saw it (truth only)
 
 
 def conversion(cfg: WorldConfig, rs: Streams, P: Persons, L: Leads, fit: np.ndarray,
@@ -615,4 +616,4 @@ def conversion(cfg: WorldConfig, rs: Streams, P: Persons, L: Leads, fit: np.ndar
     p[lead] = p_lead
     converted = np.zeros(P.n, bool)
     converted[lead] = rng.random(lead.size) < p_lead
-    return Outcome(p=p, converted=converted, fit=fit, intercept=lo)
+    return Outcome(p=p, converted=converted, fit=fit, intercept=lo, engagement=eng)

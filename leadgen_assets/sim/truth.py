@@ -96,6 +96,8 @@ def write_truth(truth_dir: Path, cfg: WorldConfig, acc: Accounts, P: Persons, L:
         "junk_kind": pl.Series([JUNK_KINDS[k] if k >= 0 else None for k in P.junk_kind],
                                dtype=pl.String),
         "fit": np.where(P.is_junk, np.nan, O.fit), "intent": P.intent,
+        # all the person's site activity before the lead, identified or not: more than a business sees
+        "engagement": np.where(P.is_junk, np.nan, O.engagement),
         "is_lead": L.t0 >= 0, "converted": O.converted,
         "consent_event": pl.Series(ctype.tolist(), dtype=pl.String),
         "consent_day": pl.Series(cday.tolist(), dtype=pl.Int64),

@@ -127,6 +127,11 @@ def test_promotion_needs_gates_and_an_approval_and_then_the_model_scores(life) -
     assert ((live["probability_low"] <= live["probability"]) & (live["probability"] <= live["probability_high"])).all()
     assert (live["reasons"].list.len() > 0).mean() > 0.9
     assert (day.filter(pl.col("disqualified"))["probability"] == 0).all()
+    # with a learned champion, each of its features is watched against its training set
+    drift = store.query("SELECT feature, psi_window, window_leads, reference FROM monitoring.feature_drift WHERE delivery_date = ?", [last])
+    assert set(drift["reference"]) == {f"model {version}"}
+    assert set(drift["feature"]) >= {"pageviews_30d", "industry", "demo_requested"}
+    assert drift["psi_window"].null_count() == 0 and (drift["psi_window"] >= 0).all() and drift["window_leads"].min() > 100
 
 
 def test_rollback_is_one_recorded_step_and_the_other_version_scores_in_the_shadow(life) -> None:
@@ -148,3 +153,67 @@ def test_rollback_is_one_recorded_step_and_the_other_version_scores_in_the_shado
     # a rollback only returns to an earlier champion (or the rules)
     with store.writer() as w, pytest.raises(registry.LifecycleError, match="already the champion"):
         registry.decide(w.con, "rollback", "rules", "Dana", "again")
+
+
+def test_a_model_of_an_earlier_feature_set_scores_the_days_stored_under_it_and_the_rules_the_rest(life) -> None:
+    from leadgen_assets.core import rules
+    from leadgen_assets.defs.scoring.assets import score_batch
+
+    store, version = life["store"], life["version"]
+    current = feature_logic.feature_set_version()
+    cfg = life["cfg"]
+    batch = [cfg.day(DAYS - 3), cfg.day(DAYS - 2), cfg.day(DAYS - 1)]
+    older = "lead_v1-older0000"
+    with store.writer() as w:
+        model = registry.load_model(w.con, version)
+        model.training["feature_set_version"] = older  # as if the feature set had changed since it learned
+        with w.transaction():  # the older set's values, kept side by side for the first two days
+            w.con.execute(
+                "INSERT INTO features.lead_features SELECT * REPLACE (?::VARCHAR AS feature_set_version) "
+                "FROM features.lead_features WHERE feature_set_version = ? AND delivery_date IN (?, ?)",
+                [older, current, batch[0], batch[1]])
+        try:
+            scored, on_rules = score_batch(w.con, batch, current, rules.load(), model)
+        finally:
+            w.con.execute("DELETE FROM features.lead_features WHERE feature_set_version = ?", [older])
+    assert on_rules == [batch[2]]
+    by_day = scored.group_by("delivery_date", "feature_set_version").agg(
+        (pl.col("scorer") == "model").any().alias("model"), pl.len()).sort("delivery_date")
+    assert by_day["feature_set_version"].to_list() == [older, older, current]
+    assert by_day["model"].to_list() == [True, True, False]
+    expected = store.query("SELECT count(*) AS n FROM features.lead_features WHERE feature_set_version = ? AND delivery_date IN (?, ?, ?)",
+                           [current, *batch])["n"][0]
+    assert scored.height == expected and scored["lead_id"].n_unique() == expected  # every lead once
+
+
+def test_imported_history_joins_the_training_set_and_the_model_learns_from_it(life, tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from leadgen_assets.cli import app
+
+    store = life["store"]
+    # a business's export of past leads: a few features, a name column, outcomes and days
+    past = store.query("SELECT pageviews_30d, pricing_views_30d, budget, won FROM models.training_set WHERE source = 'pipeline'")
+    n = past.height
+    export = past.with_columns(
+        pl.lit("Jo Example").alias("Contact Name"),
+        pl.Series("Created", [(dt.date(2025, 1, 1) + dt.timedelta(days=i % 300)).isoformat() for i in range(n)]),
+        pl.when(pl.col("won")).then(pl.lit("Closed Won")).otherwise(pl.lit("Closed Lost")).alias("Stage"),
+        pl.col("pricing_views_30d").alias("Pricing Views"),
+    ).drop("won", "pricing_views_30d")
+    path = tmp_path / "crm-export.csv"
+    export.write_csv(path)
+    monkeypatch.setenv("LEADGEN_WAREHOUSE", str(store.path))
+    result = CliRunner().invoke(app, ["model", "import", str(path), "--label", "Stage", "--created", "Created",
+                                      "--map", "Pricing Views=pricing_views_30d"])
+    assert result.exit_code == 0, result.output
+    assert "Left out, not stored: Contact Name" in result.output
+    _train(life)
+    ts = store.query("SELECT source, count(*) AS n, sum(won::INT) AS won FROM models.training_set GROUP BY source ORDER BY source")
+    got = dict(zip(ts["source"].to_list(), ts["n"].to_list(), strict=True))
+    assert got["history"] == n and got["pipeline"] == n
+    history_rows = store.query("SELECT * FROM models.training_set WHERE source = 'history'")
+    assert history_rows["pricing_views_30d"].null_count() == 0 and history_rows["demo_requested"].null_count() == n
+    assert "Contact Name" not in history_rows.columns
+    newest = store.query("SELECT rows, conversions FROM models.registry ORDER BY registered_at DESC LIMIT 1")
+    assert newest["rows"][0] > n  # learned from the history beside the pipeline's own leads

@@ -18,7 +18,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from leadgen_assets.core import evaluation, registry, rules, scoring, training
+from leadgen_assets.core import evaluation, history, registry, rules, scoring, training
 from leadgen_assets.core import features as feature_logic
 from leadgen_assets.core import model as learned
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
@@ -34,6 +34,8 @@ class ModelRunConfig(dg.Config):
     rule_model_path: str = str(rules.DEFAULT_CONFIG)
     cutoff: Optional[str] = None
     """Label leads as the CRM knew them on this day (ISO date). Default: the latest delivery day."""
+    include_history: bool = True
+    """Add the historical leads imported with `leadgen model import` to the training set."""
 
 
 @layer_asset(
@@ -64,8 +66,10 @@ def training_set(context: dg.AssetExecutionContext, config: ModelRunConfig, ware
                 f"there are no lead features of the current feature set ({version}) yet: run the funnel "
                 "(`leadgen run`, or the lead_funnel job) to compute them, then train")
         params = {"version": version, "cutoff": cutoff, "window": cfg.label_window_days}
-        report = w.replace_table("models.training_set", training.TRAINING_SET_SQL, params=params, derived=True, allow_empty=True)
+        sql = training.training_set_sql(_history_select(w) if config.include_history else None)
+        report = w.replace_table("models.training_set", sql, params=params, derived=True, allow_empty=True)
         frame = w.con.sql("SELECT * FROM models.training_set").pl()
+    history_leads = int((frame["source"] == "history").sum()) if frame.height else 0
     by_day = (
         frame.group_by("delivery_date").agg(pl.len().alias("leads"), pl.col("won").sum().alias("conversions")).sort("delivery_date")
         if frame.height else pl.DataFrame(schema={"delivery_date": pl.Date, "leads": pl.UInt32, "conversions": pl.UInt32})
@@ -81,9 +85,23 @@ def training_set(context: dg.AssetExecutionContext, config: ModelRunConfig, ware
             conversions=int(frame["won"].sum()) if frame.height else 0,
             conversion_rate=round(float(frame["won"].mean()), 4) if frame.height else 0.0,
             training_set_hash=training.training_set_hash(frame) if frame.height else "empty",
+            imported_history_leads=history_leads,
             by_day=dg.MetadataValue.md(markdown_table(by_day, max_rows=120)),
         )
     )
+
+
+def _history_select(w) -> Optional[str]:  # noqa: ANN001
+    """The imported history's rows for the training set, or None when nothing is imported."""
+    if not w.table_exists(history.HISTORY):
+        return None
+    types = dict(w.con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'features' "
+        "AND table_name = 'lead_features'").fetchall())
+    imported = [r[0] for r in w.con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'models' AND table_name = 'history_leads'"
+    ).fetchall()]
+    return history.history_select_sql(imported, types)
 
 
 def _prepared(frame: pl.DataFrame, rule_model: rules.RuleModel) -> tuple[pl.DataFrame, np.ndarray]:
@@ -200,6 +218,10 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
         passed = gates(table, cfg)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         metrics = {r["scorer"]: r for r in table.iter_rows(named=True)}
+        # baselines describe the pipeline's own leads, whose drift is watched: imported history
+        # (its features partly empty) would read as a rise in empty values
+        own = train_part.filter(pl.col("source") != "history")
+        own = own if own.height else train_part
         record = pl.DataFrame([{
             "model_version": version, "registered_at": now, "run_id": context.run.run_id, "artifact": model.to_bytes(),
             "artifact_format": learned.FORMAT, "feature_set_version": model.training["feature_set_version"],
@@ -207,7 +229,8 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
             "label_window_days": cfg.label_window_days, "prior": rule_model.version, "rows": model.training["rows"],
             "conversions": model.training["conversions"], "weight": model.weight,
             "params": json.dumps(model.config, sort_keys=True), "metrics": json.dumps(metrics, sort_keys=True, default=str),
-            "feature_baselines": json.dumps(feature_logic.baselines(train_part), sort_keys=True),
+            "feature_baselines": json.dumps(feature_logic.baselines(own), sort_keys=True),
+            "feature_profile": json.dumps(feature_logic.drift_profile(own, columns), sort_keys=True),
         }])
         with w.transaction():
             known = w.con.execute(f"SELECT count(*) FROM {qualified(registry.REGISTRY)} WHERE model_version = ?", [version]).fetchall()[0][0]

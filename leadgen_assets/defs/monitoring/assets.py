@@ -1,12 +1,15 @@
-"""monitoring: data quality, score drift and business KPIs, per delivery day."""
+"""monitoring: data quality, score and feature drift and business KPIs, per delivery day."""
 
 import datetime as dt
-import math
+from typing import Any
 
 import dagster as dg
 import numpy as np
 import polars as pl
 
+from leadgen_assets.core import features as feature_logic
+from leadgen_assets.core import registry, training
+from leadgen_assets.core.features import psi
 from leadgen_assets.defs.common import (
     WarehouseResource,
     layer_asset,
@@ -17,12 +20,14 @@ from leadgen_assets.defs.common import (
 )
 from leadgen_assets.defs.sources.assets import SOURCES
 from leadgen_assets.settings import start_date
-from leadgen_assets.storage.warehouse import qualified
+from leadgen_assets.storage.warehouse import qualified, quote_ident
 
 # Score histogram bins over rule points; the last bin is open-ended.
 POINT_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 100, 120]
 REFERENCE_DAYS = 14
 DRIFT_WINDOW_DAYS = 7  # the drift check pools this many delivery days
+FEATURE_DRIFT_PSI = 0.25  # a feature whose pooled PSI reaches this has drifted ...
+FEATURE_DRIFT_MIN_LEADS = 200  # ... when its window holds at least this many leads
 
 KPIS_SQL = """
 WITH s AS (
@@ -141,14 +146,6 @@ def _histogram(points: pl.Series) -> list[float]:
     return (counts / max(counts.sum(), 1)).tolist()
 
 
-def psi(reference: list[float], current: list[float], floor: float = 1e-4) -> float:
-    """Population stability index; 0.1 is a shift worth a look, 0.25 a real one."""
-    return sum(
-        (max(c, floor) - max(r, floor)) * math.log(max(c, floor) / max(r, floor))
-        for r, c in zip(reference, current, strict=True)
-    )
-
-
 @layer_asset(
     "monitoring",
     "score_reference",
@@ -234,6 +231,116 @@ def score_psi_under_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResu
     )
 
 
+def _model_features(con: Any, first: dt.date, last: dt.date, version: str) -> pl.DataFrame:
+    """The model's features (and delivery day) of the leads the model scores, delivered from
+    ``first`` to ``last``: disqualified leads never reach it, so they are left out here too."""
+    stored = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' AND table_name = 'lead_features'"
+    ).fetchall()}
+    columns = ", ".join(f"f.{quote_ident(c)}" for c in training.MODEL_FEATURES if c in stored)
+    return con.sql(
+        f"SELECT f.delivery_date, {columns} FROM features.lead_features f "
+        "JOIN scoring.lead_scores s ON s.lead_id = f.lead_id AND s.delivery_date = f.delivery_date "
+        "WHERE f.feature_set_version = ? AND NOT s.disqualified AND f.delivery_date BETWEEN ? AND ?",
+        params=[version, first, last],
+    ).pl()
+
+
+FEATURE_DRIFT_SCHEMA = {
+    "delivery_date": pl.Date, "feature": pl.Utf8, "psi_window": pl.Float64, "window_leads": pl.Int64, "reference": pl.Utf8,
+}
+
+
+@layer_asset(
+    "monitoring",
+    "feature_drift",
+    description="Population stability index (PSI) of each of the learned model's features, over the leads of the "
+    f"{DRIFT_WINDOW_DAYS} delivery days ending on each day, pooled, against the champion's training set "
+    "(`reference` = `model <version>`): what the model learned from. Numbers are compared bin by bin (edges at "
+    "the training set's deciles), flags and categories value by value, and a rise in empty values counts. "
+    f"Disqualified leads never reach the model and are left out. Above {FEATURE_DRIFT_PSI} a feature's mix has "
+    "shifted. While the rule model scores (no learned champion, or one trained on another feature set) nothing "
+    "is compared: score_drift watches the rule points.",
+    code_version="1",
+    deps=[dg.AssetKey(["features", "lead_features"]), dg.AssetKey(["scoring", "lead_scores"])],
+)
+def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.store()
+    days = partition_days(context)
+    version = feature_logic.feature_set_version()
+    window = dt.timedelta(days=DRIFT_WINDOW_DAYS - 1)
+    with store.writer() as w:
+        champion = registry.champion_profile(w.con)
+        if champion is None or champion[1] != version or not champion[2]:
+            why = ("no learned model is the champion: the rule model scores, and score_drift watches it"
+                   if champion is None else
+                   f"champion {champion[0]} was trained on feature set {champion[1]}; the features are {version}"
+                   if champion[1] != version else f"champion {champion[0]} was registered without a feature profile")
+            context.log.info(f"feature drift not measured: {why}")
+            return dg.MaterializeResult(metadata={"reference": "none", "why_not_measured": why})
+        profile, reference = champion[2], f"model {champion[0]}"
+        leads = _model_features(w.con, days[0] - window, days[-1], version)
+        rows = []
+        for day in days:
+            pooled = leads.filter(pl.col("delivery_date").is_between(day - window, day))
+            values = feature_logic.drift_psi(profile, pooled)
+            rows.extend((day, f, values.get(f), pooled.height, reference) for f in profile["features"])
+        frame = pl.DataFrame(rows, schema=FEATURE_DRIFT_SCHEMA, orient="row")
+        reports = [w.write_partitions("monitoring.feature_drift", frame, partition_col="delivery_date", keys=days)]
+    known = frame.filter(pl.col("psi_window").is_not_null())
+    latest = known.filter(pl.col("delivery_date") == known["delivery_date"].max()) if known.height else known
+    top = latest.sort(["psi_window", "feature"], descending=[True, False]).select(
+        "feature", pl.col("psi_window").round(4), "window_leads")
+    return dg.MaterializeResult(
+        metadata=write_metadata(
+            store, "monitoring.feature_drift", reports, context,
+            reference=reference,
+            features=len(profile["features"]),
+            latest_day=str(latest["delivery_date"][0]) if latest.height else "",
+            window_leads=int(latest["window_leads"][0]) if latest.height else 0,
+            features_over_threshold=int((latest["psi_window"] >= FEATURE_DRIFT_PSI).sum()),
+            top_drifted=dg.MetadataValue.md(markdown_table(top, max_rows=10)),
+        )
+    )
+
+
+@dg.asset_check(
+    asset=feature_drift,
+    description=f"Every feature's PSI over the latest {DRIFT_WINDOW_DAYS} delivery days, pooled, is under "
+    f"{FEATURE_DRIFT_PSI} (a window of fewer than {FEATURE_DRIFT_MIN_LEADS} leads is too small to call drift).",
+)
+def feature_psi_under_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    store = warehouse.store()
+    if not store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'monitoring' "
+                       "AND table_name = 'feature_drift'")["n"][0]:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={
+            "measured": False, "why": "no learned champion has scored yet; the rule model's drift is score_drift's check"})
+    latest = store.query(
+        "SELECT delivery_date, feature, psi_window, window_leads, reference FROM monitoring.feature_drift "
+        "WHERE psi_window IS NOT NULL AND delivery_date = "
+        "(SELECT max(delivery_date) FROM monitoring.feature_drift WHERE psi_window IS NOT NULL)"
+    )
+    window_leads = int(latest["window_leads"].max()) if latest.height else 0
+    drifted = latest.filter(
+        (pl.col("psi_window") >= FEATURE_DRIFT_PSI) & (pl.col("window_leads") >= FEATURE_DRIFT_MIN_LEADS)
+    ).sort(["psi_window", "feature"], descending=[True, False]).select("feature", pl.col("psi_window").round(4))
+    # feature names and PSI values only: never a value of the data
+    return dg.AssetCheckResult(
+        passed=drifted.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "threshold": FEATURE_DRIFT_PSI, "min_window_leads": FEATURE_DRIFT_MIN_LEADS, "window_days": DRIFT_WINDOW_DAYS,
+            "latest_day": str(latest["delivery_date"][0]) if latest.height else "",
+            "window_leads": window_leads,
+            "reference": str(latest["reference"][0]) if latest.height else "",
+            "max_psi_window": round(float(latest["psi_window"].max()), 5) if latest.height else 0.0,
+            "drifted_features": len(drifted),
+            **({"drifted": dg.MetadataValue.md(markdown_table(drifted, max_rows=50))} if drifted.height else {}),
+        },
+    )
+
+
 defs = dg.Definitions(
-    assets=[daily_kpis, data_quality, score_reference, score_drift], asset_checks=[score_psi_under_threshold]
+    assets=[daily_kpis, data_quality, score_reference, score_drift, feature_drift],
+    asset_checks=[score_psi_under_threshold, feature_psi_under_threshold],
 )

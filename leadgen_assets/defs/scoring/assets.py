@@ -42,14 +42,21 @@ class ScoringConfig(dg.Config):
     rule_model_path: str = str(rules.DEFAULT_CONFIG)
 
 
-def _champion(con, feature_set_version: str) -> tuple[Optional[learned.Model], Optional[str]]:  # noqa: ANN001
-    """The promoted model if it can score these features, and why not if it cannot."""
+def _champion(con) -> tuple[Optional[learned.Model], Optional[str]]:  # noqa: ANN001
+    """The promoted model, and why not when it cannot score at all."""
     version = registry.champion_version(con)
     if version is None:
         return None, None
     model = registry.load_model(con, version)
-    why = logic.usable(model, feature_set_version)
+    why = logic.missing_columns(model, _stored_columns(con))
     return (None, f"champion {version} not used: {why}") if why else (model, None)
+
+
+def _stored_columns(con) -> set[str]:  # noqa: ANN001
+    """The columns of the stored features: every feature set's, old and current."""
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' AND table_name = 'lead_features'"
+    ).fetchall()}
 
 
 def _features(con, batch: list, version: str) -> pl.DataFrame:  # noqa: ANN001
@@ -57,6 +64,31 @@ def _features(con, batch: list, version: str) -> pl.DataFrame:  # noqa: ANN001
         "SELECT * FROM features.lead_features WHERE delivery_date BETWEEN ? AND ? AND feature_set_version = ? ORDER BY lead_id",
         params=[batch[0], batch[-1], version],
     ).pl()
+
+
+def _own_features(con, batch: list, model: learned.Model, current: str) -> pl.DataFrame:  # noqa: ANN001
+    """The features ``model`` learned from, for the batch's days: the current feature set's, or,
+    for a model trained on an earlier feature set, that set's values as stored for those days
+    (kept side by side; days computed only under the current set have none)."""
+    trained_on = model.training.get("feature_set_version") or current
+    return _features(con, batch, trained_on)
+
+
+def score_batch(con, batch: list, current: str, rule_model: rules.RuleModel,  # noqa: ANN001
+                model: Optional[learned.Model]) -> tuple[pl.DataFrame, list]:
+    """The batch's scores, and the days the model could not score (no stored features of its
+    feature set): those are scored by the rule model on the current features."""
+    if model is None:
+        return logic.score(_features(con, batch, current), rule_model, None), []
+    own = _own_features(con, batch, model, current)
+    covered = set(own["delivery_date"].unique().to_list())
+    parts = [logic.score(own, rule_model, model)] if own.height else []
+    rest = [d for d in batch if d not in covered]
+    if rest:
+        others = _features(con, batch, current).filter(~pl.col("delivery_date").is_in(covered))
+        parts.append(logic.score(others, rule_model, None))
+    parts = [p for p in parts if p.height] or parts[:1]
+    return (pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]), rest
 
 
 @layer_asset(
@@ -78,15 +110,19 @@ def lead_scores(
     version = feature_logic.feature_set_version()
     days = partition_days(context)
     reports, parts, done = [], [], 0
+    on_rules: list = []
     with store.writer() as w:
-        model, not_used = _champion(w.con, version)
+        model, not_used = _champion(w.con)
         if not_used:
             context.log.warning(not_used)
         sizes = rows_per_day(w.con, "signals.form_leads", days)
         for batch in day_batches(days, sizes):
-            scored = logic.score(_features(w.con, batch, version), rule_model, model).with_columns(
-                pl.lit(context.run.run_id).alias("run_id"),
-            )
+            scored, rest = score_batch(w.con, batch, version, rule_model, model)
+            on_rules.extend(rest)
+            if rest and model:
+                context.log.warning(f"{len(rest)} day(s) scored by the rule model: champion {model.version} learned from "
+                                    f"feature set {model.training.get('feature_set_version')}, not stored for them")
+            scored = scored.with_columns(pl.lit(context.run.run_id).alias("run_id"))
             scored = scored.select([pl.col(c).cast(t) for c, t in SCORE_COLUMNS.items()])
             reports.append(w.write_partitions(TABLE, scored, partition_col="delivery_date", keys=batch))
             parts.append(scored.select("grade", "disqualified", "probability", "probability_low", "probability_high"))
@@ -101,7 +137,11 @@ def lead_scores(
             store, TABLE, reports, context,
             scorer=f"model {model.version}" if model else f"rules {rule_model.version}",
             **({"champion_not_used": not_used} if not_used else {}),
+            **({"days_scored_by_rules": f"{len(on_rules)} day(s) from {min(on_rules)} to {max(on_rules)}: the champion "
+                f"learned from feature set {model.training.get('feature_set_version')}, and no features of that set are "
+                "stored for them. Train a challenger on the current features, or roll back."} if on_rules and model else {}),
             feature_set_version=version,
+            **({"champion_feature_set_version": model.training.get("feature_set_version")} if model else {}),
             mean_probability=round(float(every.filter(~pl.col("disqualified"))["probability"].mean() or 0.0), 4),
             median_interval_width=round(logic.interval_width(every), 4),
             disqualified_rate=round(every["disqualified"].sum() / n, 4),
@@ -147,12 +187,14 @@ def shadow_scores(context: dg.AssetExecutionContext, config: ShadowConfig, wareh
         sizes = rows_per_day(w.con, "signals.form_leads", days)
         for v in versions:
             model = registry.load_model(w.con, v)
-            why = logic.usable(model, version)
+            why = logic.missing_columns(model, _stored_columns(w.con))
             if why:
                 skipped.append(f"{v}: {why}")
                 continue
             for batch in day_batches(days, sizes):
-                feats = _features(w.con, batch, version)
+                feats = _own_features(w.con, batch, model, version)
+                if not feats.height:  # a model of an earlier feature set, on days computed only under the current one
+                    continue
                 shadow = logic.score(feats, rule_model, model)
                 live = w.con.sql(
                     "SELECT lead_id, model_version AS champion_version, probability AS champion_probability "
