@@ -365,38 +365,52 @@ DRIFT_PSI = 0.25        # the score_drift check's threshold: a pooled PSI at or 
 DRIFT_MIN_LEADS = 200   # a window with fewer leads is too small to call drift
 
 
-def drift_day(warehouse: WarehouseResource, after: Optional[str]) -> Optional[tuple[str, float]]:
-    """The latest delivery day after ``after`` whose pooled score PSI shows drift, with its PSI."""
+def drift_day(warehouse: WarehouseResource, after: Optional[str]) -> Optional[tuple[str, float, str]]:
+    """The latest delivery day after ``after`` that shows drift, with its PSI and what drifted:
+    the pooled rule-score PSI (``score drift``) or one of the champion's features against its
+    training set (``feature <name>``), whichever is larger that day."""
     store = warehouse.store()
     if not store.path.exists():
         return None
     with store.reader() as con:
-        found = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'monitoring' AND table_name = 'score_drift'"
-        ).fetchall()[0][0]
-        if not found:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'monitoring' "
+            "AND table_name IN ('score_drift', 'feature_drift')").fetchall()}
+        parts = []
+        if "score_drift" in present:
+            parts.append("SELECT delivery_date, psi_window, 'score drift' AS what FROM monitoring.score_drift "
+                         "WHERE psi_window >= $psi AND window_leads >= $leads")
+        if "feature_drift" in present:
+            parts.append("SELECT delivery_date, psi_window, 'feature ' || feature AS what FROM monitoring.feature_drift "
+                         "WHERE psi_window >= $psi AND window_leads >= $leads")
+        if not parts:
             return None
         rows = con.execute(
-            "SELECT delivery_date, psi_window FROM monitoring.score_drift WHERE psi_window >= ? AND window_leads >= ? "
-            "AND (? IS NULL OR delivery_date > CAST(? AS DATE)) ORDER BY delivery_date DESC LIMIT 1",
-            [DRIFT_PSI, DRIFT_MIN_LEADS, after, after],
+            f"SELECT delivery_date, psi_window, what FROM ({' UNION ALL '.join(parts)}) "
+            "WHERE $after IS NULL OR delivery_date > CAST($after AS DATE) "
+            "ORDER BY delivery_date DESC, psi_window DESC, what LIMIT 1",
+            {"psi": DRIFT_PSI, "leads": DRIFT_MIN_LEADS, "after": after},
         ).fetchall()
-    return (rows[0][0].isoformat(), float(rows[0][1])) if rows else None
+    return (rows[0][0].isoformat(), float(rows[0][1]), rows[0][2]) if rows else None
 
 
 @dg.sensor(
     job_name="train_challenger", minimum_interval_seconds=600, default_status=dg.DefaultSensorStatus.STOPPED,
-    description=f"Retrain on drift: when the score PSI pooled over the last delivery days reaches {DRIFT_PSI} "
-    f"(with at least {DRIFT_MIN_LEADS} leads), train a challenger, once per drifted day. Promotion still needs an approval.",
+    description=f"Retrain on drift: when the rule-score PSI, or the PSI of one of the champion's features against "
+    f"its training set, pooled over the last delivery days reaches {DRIFT_PSI} (with at least {DRIFT_MIN_LEADS} "
+    "leads), train a challenger, once per drifted day. Promotion still needs an approval.",
 )
 def retrain_on_drift(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult | dg.SkipReason:
     hit = drift_day(warehouse, context.cursor)
     if hit is None:
-        return dg.SkipReason(f"no score drift (PSI >= {DRIFT_PSI}) after {context.cursor or 'the first day'}")
-    day, value = hit
+        return dg.SkipReason(f"no score or feature drift (PSI >= {DRIFT_PSI}) after {context.cursor or 'the first day'}")
+    day, value, what = hit
+    trigger = "score drift" if what == "score drift" else "feature drift"
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"drift-{day}", tags={"leadgen/trigger": "score drift", "leadgen/drift_day": day,
-                                                                   "leadgen/psi_window": f"{value:.4f}"})],
+        run_requests=[dg.RunRequest(run_key=f"drift-{day}", tags={
+            "leadgen/trigger": trigger, "leadgen/drift_day": day, "leadgen/psi_window": f"{value:.4f}",
+            **({"leadgen/drifted_feature": what.removeprefix("feature ")} if trigger == "feature drift" else {}),
+        })],
         cursor=day,
     )
 
