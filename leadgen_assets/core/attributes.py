@@ -37,6 +37,7 @@ class Attribute:
     type: str
     description: str
     expected_range: tuple[float, float] | None = None
+    owner: str = "team:sales-ops"
 
     @property
     def key(self) -> str:
@@ -66,8 +67,11 @@ def load(path: Path | str = DEFAULT_CONFIG, reserved: frozenset[str] = frozenset
         rng = item.get("expected_range")
         if rng is not None and (not isinstance(rng, list) or len(rng) != 2):
             raise AttributeConfigError(f"{where}: expected_range is [low, high]")
+        owner = item.get("owner", "team:sales-ops")
+        if not isinstance(owner, str) or not owner.strip():
+            raise AttributeConfigError(f"{where}: owner names who answers for the attribute, e.g. \"team:sales-ops\"")
         out.append(Attribute(name, field, kind, str(item.get("description") or f"{field} from the form."),
-                             (float(rng[0]), float(rng[1])) if rng else None))
+                             (float(rng[0]), float(rng[1])) if rng else None, owner.strip()))
     return tuple(out)
 
 

@@ -31,6 +31,7 @@ class Feature:
     group: str  # "fit", "engagement" or "risk"
     description: str
     expected_range: tuple[float, float] | None = None
+    owner: str = "team:data"  # who answers for its definition (Dagster owner form)
 
 
 FEATURES = (
@@ -68,7 +69,7 @@ FEATURES = (
 # The business's own form attributes (config/lead_attributes.toml), as fit features.
 CUSTOM = attributes.load(reserved=frozenset(f.name for f in FEATURES) | {"channel", "lead_id", "person_id", "account_id"})
 FEATURES = FEATURES + tuple(
-    Feature(a.name, "fit", f"{a.description} (custom attribute, form column '{a.field}', {a.type})", a.expected_range)
+    Feature(a.name, "fit", f"{a.description} (custom attribute, form column '{a.field}', {a.type})", a.expected_range, a.owner)
     for a in CUSTOM
 )
 
@@ -411,11 +412,11 @@ def catalogue_markdown(baseline: dict[str, str] | None = None, source: str | Non
         f"Feature set `{FEATURE_SET}`, version `{feature_set_version()}`. Every value is as of the lead's",
         "submit time: only events that happened before it and were delivered by its delivery day.",
         "",
-        "| feature | group | expected range | description |" + (" drift baseline |" if baseline is not None else ""),
-        "|---|---|---|---|" + ("---|" if baseline is not None else ""),
+        "| feature | group | owner | expected range | description |" + (" drift baseline |" if baseline is not None else ""),
+        "|---|---|---|---|---|" + ("---|" if baseline is not None else ""),
     ]
     for f in FEATURES:
         rng = f"{f.expected_range[0]:g} to {f.expected_range[1]:g}" if f.expected_range else ""
         extra = f" {baseline.get(f.name, '')} |" if baseline is not None else ""
-        lines.append(f"| `{f.name}` | {f.group} | {rng} | {f.description} |{extra}")
+        lines.append(f"| `{f.name}` | {f.group} | {f.owner} | {rng} | {f.description} |{extra}")
     return "\n".join(lines) + "\n"

@@ -25,6 +25,17 @@ def test_the_shipped_declarations_load_and_are_features() -> None:
     assert {"webinar_attended", "webinar_minutes"} <= names
     assert names <= {f.name for f in features.FEATURES} and names <= set(training.MODEL_FEATURES)
     assert "webinar_minutes" in features.catalogue_markdown()
+    # every feature says who answers for it: the data team for leadgen's own, sales ops (by
+    # default) for a business's form attributes
+    owners = {f.name: f.owner for f in features.FEATURES}
+    assert owners["pageviews_30d"] == "team:data" and owners["webinar_minutes"] == "team:sales-ops"
+    assert "| `webinar_minutes` | fit | team:sales-ops |" in features.catalogue_markdown()
+
+
+def test_an_attribute_can_name_its_owner(tmp_path: Path) -> None:
+    (a,) = attributes.load(declare(tmp_path, '[[attribute]]\nname = "budget_band"\nfield = "Budget"\ntype = "category"\n'
+                                              'owner = "team:marketing"\n'))
+    assert a.owner == "team:marketing"
 
 
 @pytest.mark.parametrize(
@@ -35,6 +46,7 @@ def test_the_shipped_declarations_load_and_are_features() -> None:
         ('[[attribute]]\nname = "ok_name"\nfield = "x"\ntype = "text"\n', "type must be one of"),
         ('[[attribute]]\nname = "ok_name"\ntype = "flag"\n', "field must name"),
         ('[[attribute]\n', "lead_attributes.toml"),
+        ('[[attribute]]\nname = "ok_name"\nfield = "x"\ntype = "flag"\nowner = ""\n', "owner names who answers"),
     ],
 )
 def test_a_bad_declaration_is_refused_with_where_and_why(tmp_path: Path, body: str, message: str) -> None:
