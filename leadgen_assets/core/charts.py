@@ -61,3 +61,26 @@ def stacked_bars(counts: pl.DataFrame, x: str, series: str, value: str, title: s
     ax.set_xticks(range(0, len(labels), step), [labels[i] for i in range(0, len(labels), step)], rotation=45, ha="right", fontsize=7)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return markdown_image(fig)
+
+
+def reliability(curves: dict[str, pl.DataFrame], title: str) -> str | None:
+    """A reliability diagram: per score decile, the mean score (x) against the observed
+    conversion rate (y), one line per scorer; a scorer's 90% interval, where it has one, is
+    the shaded band of its deciles' mean low and high. Each frame has columns ``predicted``,
+    ``observed`` and optionally ``low``/``high`` (aggregates of a holdout, never a lead)."""
+    curves = {k: v for k, v in curves.items() if v.height}
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    top = max(float(max(c["predicted"].max(), c["observed"].max())) for c in curves.values())
+    ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="perfectly calibrated")
+    for name, c in curves.items():
+        (line,) = ax.plot(c["predicted"], c["observed"], marker="o", ms=3, lw=1.2, label=name)
+        if "low" in c.columns and c["low"].null_count() < c.height:
+            ax.fill_between(c["predicted"], c["low"], c["high"], color=line.get_color(), alpha=0.15,
+                            label=f"{name}: 90% interval")
+    ax.set_xlabel("mean score of the decile")
+    ax.set_ylabel("observed conversion rate")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    return markdown_image(fig)

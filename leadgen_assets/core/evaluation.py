@@ -103,3 +103,20 @@ def summary(y: np.ndarray, p: np.ndarray, low: np.ndarray | None = None, high: n
         out["interval_coverage"] = coverage(binned_rate(y, p), low, high)
         out["interval_width_median"] = float(np.median(high - low))
     return out
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None,
+                      bins: int = BINS) -> list[dict[str, float]]:
+    """Per score decile: leads, mean score, observed rate and (with an interval) the mean low
+    and high; the points of a reliability diagram."""
+    b = _bins(p, bins)
+    rows = []
+    for k in range(bins):
+        m = b == k
+        if not m.any():
+            continue
+        row = {"decile": k + 1, "leads": int(m.sum()), "predicted": float(p[m].mean()), "observed": float(y[m].mean())}
+        if low is not None and high is not None:
+            row |= {"low": float(low[m].mean()), "high": float(high[m].mean())}
+        rows.append(row)
+    return rows

@@ -34,7 +34,7 @@ _DDL = (
         model_version VARCHAR, evaluated_at TIMESTAMP, run_id VARCHAR, holdout_hash VARCHAR, scorer VARCHAR,
         scorer_version VARCHAR, leads BIGINT, conversions BIGINT, auc DOUBLE, pr_auc DOUBLE, brier DOUBLE, ece DOUBLE,
         lift_top_decile DOUBLE, interval_coverage DOUBLE, parity_gap DOUBLE, parity_segment VARCHAR,
-        gates VARCHAR)""",
+        gates VARCHAR, reliability VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS models.lifecycle (
         event_id VARCHAR, decided_at TIMESTAMP, action VARCHAR, model_version VARCHAR, previous_version VARCHAR,
         approved_by VARCHAR, reason VARCHAR, gates VARCHAR)""",
@@ -47,7 +47,7 @@ class LifecycleError(ValueError):
 
 # Columns added after the first release: a warehouse made by an earlier leadgen gains them
 # (empty for the versions registered before).
-_ADDED_COLUMNS = (("models", "registry", "feature_profile", "VARCHAR"),)
+_ADDED_COLUMNS = (("models", "registry", "feature_profile", "VARCHAR"), ("models", "evaluations", "reliability", "VARCHAR"))
 
 
 def ensure_tables(con: Any) -> None:

@@ -102,6 +102,14 @@ def test_a_challenger_is_trained_registered_once_and_judged_beside_the_rules(lif
     assert baselines["demo_requested"].endswith("yes") and baselines["pageviews_30d"].startswith("p10 ")
     doc = feature_logic.catalogue_markdown(baselines, f"model {version}")
     assert "drift baseline" in doc and baselines["pageviews_30d"] in doc
+    # the UI shows the holdout's reliability diagram: a chart, not a table of numbers
+    (mat,) = [m for m in first.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["models", "challenger"])]
+    chart = mat.materialization.metadata["calibration"].value
+    assert chart.startswith("![chart](data:image/png;base64,")
+    stored = store.query("SELECT scorer, reliability FROM models.evaluations WHERE model_version = ?", [version])
+    curve = json.loads(stored.filter(pl.col("scorer") == "challenger")["reliability"][0])
+    assert len(curve) == 10 and sum(d["leads"] for d in curve) == judged["leads"][0]
+    assert all(d["low"] <= d["predicted"] <= d["high"] for d in curve)
     checks = [e for r in (first, again) for e in r.get_asset_check_evaluations() if e.check_name == "promotion_gates"]
     assert len(checks) == 2 and checks[0].metadata["model_version"].value == version
     life["version"] = version

@@ -18,7 +18,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from leadgen_assets.core import evaluation, history, registry, rules, scoring, training
+from leadgen_assets.core import charts, evaluation, history, registry, rules, scoring, training
 from leadgen_assets.core import features as feature_logic
 from leadgen_assets.core import model as learned
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
@@ -133,8 +133,16 @@ def judge(holdout: pl.DataFrame, scorers: dict[str, tuple[str, np.ndarray, np.nd
             "scorer": name, "scorer_version": version, **{k: m.get(k) for k in (
                 "leads", "conversions", "auc", "pr_auc", "brier", "ece", "ece_noise", "lift_top_decile", "interval_coverage")},
             "parity_gap": gap, "parity_segment": f"{kind}={segment}" if segment else None,
+            "reliability": json.dumps(evaluation.reliability_table(y, p, low, high)),
         })
     return pl.DataFrame(rows, schema_overrides={"interval_coverage": pl.Float64, "parity_segment": pl.Utf8})
+
+
+def reliability_chart(table: pl.DataFrame, title: str) -> Optional[str]:
+    """The reliability diagram of every scorer judged in ``table`` (rows of ``judge``)."""
+    curves = {r["scorer"]: pl.DataFrame(json.loads(r["reliability"])) for r in table.iter_rows(named=True)
+              if r.get("reliability")}
+    return charts.reliability(curves, title)
 
 
 def gates(table: pl.DataFrame, cfg: learned.ModelConfig) -> dict[str, bool]:
@@ -256,8 +264,10 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
             "boosting_rounds": model.training["rounds"],
             "holdout_days": f"{holdout['delivery_date'].min()}..{holdout['delivery_date'].max()}",
             "holdout_leads": holdout.height,
-            "comparison": dg.MetadataValue.md(markdown_table(table.drop("scorer_version").with_columns(
+            "comparison": dg.MetadataValue.md(markdown_table(table.drop("scorer_version", "reliability").with_columns(
                 pl.col(pl.Float64).round(4)))),
+            **({"calibration": dg.MetadataValue.md(chart)} if (chart := reliability_chart(
+                table, f"{version} on the holdout: score against outcome, by decile")) else {}),
             "promote_with": f"leadgen model promote {version} --by NAME --why TEXT",
         },
         check_results=[dg.AssetCheckResult(
@@ -291,7 +301,7 @@ def model_card(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
             raise learned.ModelError(f"model {version} is not in the registry (a partition without a record)")
         judged = w.con.sql(
             """SELECT scorer, scorer_version, leads, conversions, auc, pr_auc, brier, ece, lift_top_decile,
-                      interval_coverage, parity_gap, parity_segment
+                      interval_coverage, parity_gap, parity_segment, reliability
                FROM models.evaluations WHERE model_version = ?
                QUALIFY evaluated_at = max(evaluated_at) OVER () ORDER BY scorer""", params=[version]).pl()
         decisions = w.con.sql(
@@ -313,7 +323,9 @@ def model_card(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
         "training_conversions": int(row["conversions"]),
         "prior_weight": float(row["weight"]),
         "artifact_format": row["artifact_format"],
-        "holdout": dg.MetadataValue.md(markdown_table(judged.with_columns(pl.col(pl.Float64).round(4)))),
+        "holdout": dg.MetadataValue.md(markdown_table(judged.drop("reliability").with_columns(pl.col(pl.Float64).round(4)))),
+        **({"calibration": dg.MetadataValue.md(chart)} if (chart := reliability_chart(
+            judged, f"{version} on its holdout: score against outcome, by decile")) else {}),
         "decisions": dg.MetadataValue.md(markdown_table(decisions) if decisions.height else "none yet"),
         "params": dg.MetadataValue.json(json.loads(row["params"])),
         **({"feature_baselines": dg.MetadataValue.md(markdown_table(pl.DataFrame(
