@@ -225,7 +225,7 @@ def challenger(context: dg.AssetExecutionContext, config: ModelRunConfig, wareho
         table = judge(holdout, scorers)
         passed = gates(table, cfg)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        metrics = {r["scorer"]: r for r in table.iter_rows(named=True)}
+        metrics = {r["scorer"]: {k: v for k, v in r.items() if k != "reliability"} for r in table.iter_rows(named=True)}
         # baselines describe the pipeline's own leads, whose drift is watched: imported history
         # (its features partly empty) would read as a rise in empty values
         own = train_part.filter(pl.col("source") != "history")
