@@ -424,7 +424,8 @@ def import_history(
         counts = imported.rejects.group_by("reason").agg(pl.len().alias("rows"), pl.col("line").min().alias("first_line")).sort("first_line")
         for r in counts.iter_rows(named=True):
             console.print(f"  rejected {r['rows']:,} row(s), first at line {r['first_line']}: {r['reason']}")
-        console.print(f"Every rejected row is in {hist.REJECTS} with its line and reason.")
+        console.print(f"Every rejected row is in {hist.REJECTS} with its line and reason. To bring them in, fix those "
+                      f"cells (or leave the column out), run `leadgen model imports --remove {imported.import_id}` and import again.")
     for note in imported.notes:
         console.print(f"Note: {note}.")
     console.print("Next: `leadgen model train` learns from these leads beside the pipeline's own.")
