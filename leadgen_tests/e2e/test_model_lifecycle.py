@@ -174,6 +174,10 @@ def test_a_model_of_an_earlier_feature_set_scores_the_days_stored_under_it_and_t
     older = "lead_v1-older0000"
     with store.writer() as w:
         model = registry.load_model(w.con, version)
+        # a champion of the current feature set scores every day itself, quiet days included
+        quiet = cfg.day(DAYS + 5)  # no leads were delivered on it
+        same, rest = score_batch(w.con, [*batch, quiet], current, rules.load(), model)
+        assert rest == [] and same.filter(~pl.col("disqualified"))["scorer"].eq("model").all()
         model.training["feature_set_version"] = older  # as if the feature set had changed since it learned
         with w.transaction():  # the older set's values, kept side by side for the first two days
             w.con.execute(

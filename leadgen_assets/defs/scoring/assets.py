@@ -76,18 +76,19 @@ def _own_features(con, batch: list, model: learned.Model, current: str) -> pl.Da
 
 def score_batch(con, batch: list, current: str, rule_model: rules.RuleModel,  # noqa: ANN001
                 model: Optional[learned.Model]) -> tuple[pl.DataFrame, list]:
-    """The batch's scores, and the days the model could not score (no stored features of its
-    feature set): those are scored by the rule model on the current features."""
-    if model is None:
-        return logic.score(_features(con, batch, current), rule_model, None), []
+    """The batch's scores, and the days with leads that the model could not score because no
+    features of its (earlier) feature set are stored for them: the rule model scores those, on
+    the current features."""
+    trained_on = model.training.get("feature_set_version") if model is not None else None
+    if model is None or trained_on in (None, current):
+        return logic.score(_features(con, batch, current), rule_model, model), []
     own = _own_features(con, batch, model, current)
     covered = set(own["delivery_date"].unique().to_list())
-    parts = [logic.score(own, rule_model, model)] if own.height else []
-    rest = [d for d in batch if d not in covered]
-    if rest:
-        others = _features(con, batch, current).filter(~pl.col("delivery_date").is_in(covered))
-        parts.append(logic.score(others, rule_model, None))
-    parts = [p for p in parts if p.height] or parts[:1]
+    others = _features(con, batch, current).filter(~pl.col("delivery_date").is_in(covered))
+    rest = sorted(set(others["delivery_date"].unique().to_list()))
+    parts = [p for p in (logic.score(own, rule_model, model), logic.score(others, rule_model, None)) if p.height]
+    if not parts:
+        return logic.score(own, rule_model, model), []
     return (pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]), rest
 
 
