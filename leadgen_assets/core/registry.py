@@ -23,6 +23,9 @@ REGISTRY = "models.registry"
 EVALUATIONS = "models.evaluations"
 LIFECYCLE = "models.lifecycle"
 RULES = "rules"  # the champion when no learned model is promoted
+# The latest decision names the champion (a version, or RULES).
+CHAMPION_SQL = ("SELECT model_version FROM models.lifecycle WHERE action IN ('promote', 'rollback') "
+                "ORDER BY decided_at DESC, event_id DESC LIMIT 1")
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS models.registry (
@@ -61,9 +64,7 @@ def ensure_tables(con: Any) -> None:
 def champion_version(con: Any) -> str | None:
     """The learned model in use, or None when leads are scored by the rule model."""
     ensure_tables(con)
-    rows = con.execute(
-        "SELECT model_version FROM models.lifecycle WHERE action IN ('promote', 'rollback') ORDER BY decided_at DESC, event_id DESC LIMIT 1"
-    ).fetchall()
+    rows = con.execute(CHAMPION_SQL).fetchall()
     return rows[0][0] if rows and rows[0][0] != RULES else None
 
 

@@ -140,6 +140,10 @@ def test_promotion_needs_gates_and_an_approval_and_then_the_model_scores(life) -
     assert set(drift["reference"]) == {f"model {version}"}
     assert set(drift["feature"]) >= {"pageviews_30d", "industry", "demo_requested"}
     assert drift["psi_window"].null_count() == 0 and (drift["psi_window"] >= 0).all() and drift["window_leads"].min() > 100
+    from leadgen_assets.defs.monitoring.assets import feature_psi_under_threshold
+
+    verdict = feature_psi_under_threshold(warehouse=WarehouseResource(path=str(store.path)))
+    assert verdict.metadata["reference"].value == f"model {version}" and "measured" not in verdict.metadata
 
 
 def test_rollback_is_one_recorded_step_and_the_other_version_scores_in_the_shadow(life) -> None:
@@ -156,6 +160,12 @@ def test_rollback_is_one_recorded_step_and_the_other_version_scores_in_the_shado
     assert run_range(life["defs"], life["instance"], last, last).success
     day = store.query("SELECT scorer, lead_id FROM scoring.lead_scores WHERE delivery_date = ?", [last])
     assert (day["scorer"] == "rules").all()
+    # with the rules back as champion, the feature-drift check says it measured nothing (the
+    # rows kept from the model's days are not today's verdict)
+    from leadgen_assets.defs.monitoring.assets import feature_psi_under_threshold
+
+    verdict = feature_psi_under_threshold(warehouse=WarehouseResource(path=str(store.path)))
+    assert verdict.passed and verdict.metadata["measured"].value is False
     shadow = store.query("SELECT lead_id, model_version, champion_version FROM scoring.shadow_scores WHERE delivery_date = ?", [last])
     assert set(shadow["model_version"]) == {version} and shadow.height == day.height
     # a rollback only returns to an earlier champion (or the rules)

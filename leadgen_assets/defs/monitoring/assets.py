@@ -311,15 +311,25 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 )
 def feature_psi_under_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     store = warehouse.store()
-    if not store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'monitoring' "
-                       "AND table_name = 'feature_drift'")["n"][0]:
+    present = set(store.query(
+        "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables "
+        "WHERE table_schema IN ('monitoring', 'models')")["t"].to_list())
+    champion = None
+    if "models.lifecycle" in present:  # read-only: the latest decision names the champion
+        last = store.query(registry.CHAMPION_SQL)
+        champion = last["model_version"][0] if last.height and last["model_version"][0] != registry.RULES else None
+    if champion is None or "monitoring.feature_drift" not in present:
         return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={
-            "measured": False, "why": "no learned champion has scored yet; the rule model's drift is score_drift's check"})
+            "measured": False, "why": "no learned model is champion; the rule model's drift is score_drift's check"})
     latest = store.query(
         "SELECT delivery_date, feature, psi_window, window_leads, reference FROM monitoring.feature_drift "
         "WHERE psi_window IS NOT NULL AND delivery_date = "
         "(SELECT max(delivery_date) FROM monitoring.feature_drift WHERE psi_window IS NOT NULL)"
     )
+    if not latest.height or latest["reference"][0] != f"model {champion}":
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={
+            "measured": False, "why": f"feature drift against champion {champion} has not been measured yet; "
+            "materialise monitoring/feature_drift"})
     window_leads = int(latest["window_leads"].max()) if latest.height else 0
     drifted = latest.filter(
         (pl.col("psi_window") >= FEATURE_DRIFT_PSI) & (pl.col("window_leads") >= FEATURE_DRIFT_MIN_LEADS)
