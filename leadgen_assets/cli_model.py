@@ -386,7 +386,8 @@ def import_history(
     try:
         kind, header, read = _reader(history)
         imported = hist.read(read(header).with_columns(pl.all().cast(pl.Utf8)), raw=history.read_bytes(),
-                             file=history.name, label=label, created=created, mapping=_mapping(map_))
+                             file=history.name, label=label, created=created, mapping=_mapping(map_),
+                             first_line=2 if kind == "CSV" else 1)  # a CSV's header is line 1; Parquet counts rows
     except (UsageProblem, hist.HistoryError) as exc:
         raise _fail(str(exc)) from None
     if not imported.leads.height:

@@ -106,9 +106,11 @@ def plan_columns(header: list[str], label: str, created: str, mapping: dict[str,
 
 
 def _day(text: pl.Series) -> pl.Series:
-    """A date or a date-time (ISO, with a space or T), as the day and time the lead came in."""
+    """A date or a date-time (ISO, with a space or T; with an offset or Z it is taken to UTC),
+    as the day and time the lead came in."""
     t = text.str.strip_chars()
-    parsed = t.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False)
+    parsed = t.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC").dt.replace_time_zone(None)
+    parsed = parsed.fill_null(t.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False))
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
         parsed = parsed.fill_null(t.str.to_datetime(fmt, strict=False))
     return parsed.fill_null(t.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))

@@ -148,3 +148,16 @@ def test_the_holdout_is_the_latest_whole_days_holding_a_fifth_of_the_leads() -> 
     assert holdout["delivery_date"].min() >= dt.date(2026, 6, 1)
     with pytest.raises(ValueError, match="two delivery days"):
         training.time_split(frame.head(1), 0.2)
+
+
+def test_days_read_in_the_forms_exports_use() -> None:
+    import datetime as dt
+
+    text = pl.Series(["2025-03-04", "2025-03-04 10:30:00", "2025-03-04T10:30", "2025-03-04T23:30:00-02:00",
+                      "2025-03-04T10:30:00.250Z", "04/03/2025"])
+    got = history._day(text).to_list()
+    assert got[0] == dt.datetime(2025, 3, 4) and got[1] == dt.datetime(2025, 3, 4, 10, 30)
+    assert got[2] == dt.datetime(2025, 3, 4, 10, 30)
+    assert got[3] == dt.datetime(2025, 3, 5, 1, 30)  # an offset is taken to UTC
+    assert got[4] == dt.datetime(2025, 3, 4, 10, 30, 0, 250000)
+    assert got[5] is None  # ambiguous day/month order: refused, never guessed
