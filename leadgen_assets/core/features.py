@@ -122,6 +122,7 @@ visits AS (
     SELECT l.lead_id, l.scored_at, w.event_at, w.event_id, w.event_type, w.event_name, w.page_path
     FROM leads l
     JOIN identity.visitor_map v ON v.person_id = l.person_id AND v.linked_at <= l.scored_at
+     AND v.linked_on <= l.delivery_date
     JOIN signals.web_events w ON w.anonymous_id = v.anonymous_id
     WHERE w.event_at <= l.scored_at AND w.event_at > l.scored_at - INTERVAL 30 DAY
       AND w.delivery_date <= l.delivery_date
@@ -171,7 +172,8 @@ acct AS (
     JOIN colleagues c USING (lead_id)
     JOIN identity.person_activity p ON p.person_id = c.person_id
     WHERE p.event_day >= CAST(l.scored_at AS DATE) - 30 AND p.event_day < CAST(l.scored_at AS DATE)
-      AND p.link_day < CAST(l.scored_at AS DATE) AND p.delivery_date <= l.delivery_date
+      AND p.link_day < CAST(l.scored_at AS DATE) AND p.link_delivered_on <= l.delivery_date
+      AND p.delivery_date <= l.delivery_date
     GROUP BY l.lead_id
 ),
 -- The existing owner of the person's account (person -works_at-> account <-owns- rep), as of

@@ -50,7 +50,7 @@ FROM marked WHERE starts
 # an account by the person's company (current, for today's views; as of a day, for features).
 PERSON_ACTIVITY_SQL = """
 SELECT v.person_id, CAST(w.event_at AS DATE) AS event_day, w.delivery_date,
-       CAST(v.linked_at AS DATE) AS link_day, count(*) AS events,
+       CAST(v.linked_at AS DATE) AS link_day, v.linked_on AS link_delivered_on, count(*) AS events,
        count(*) FILTER (WHERE w.page_path = '/pricing') AS pricing_views,
        min(w.event_at) AS first_event_at, max(w.event_at) AS last_event_at
 FROM signals.web_events w
@@ -99,7 +99,7 @@ WITH as_of AS (SELECT max(delivery_date) + 1 AS day FROM identity.person_activit
 window_activity AS (
     SELECT a.*, m.account_id FROM identity.person_activity a JOIN identity.account_matches m USING (person_id), as_of
     WHERE a.event_day >= as_of.day - {COMMITTEE_WINDOW_DAYS} AND a.event_day < as_of.day
-      AND a.link_day < as_of.day AND a.delivery_date < as_of.day
+      AND a.link_day < as_of.day AND a.link_delivered_on < as_of.day AND a.delivery_date < as_of.day
 ),
 committee AS (
     SELECT account_id, count(DISTINCT person_id) AS committee_size_30d, sum(events) AS events_30d,

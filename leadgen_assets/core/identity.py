@@ -341,15 +341,17 @@ LEFT JOIN enr e ON e.domain = coalesce(c.domain, m.candidate_domain)
 """
 
 # Anonymous visitor -> person, through identify calls and website form submits. The first
-# link wins; ``linked_at`` lets features use a link only once it was known.
+# link wins; features use a link only once it had happened (``linked_at``) and been delivered
+# (``linked_on``, the delivery day of the call or form that made it): an identify call that
+# arrives days late does not link the visitor for a lead scored before it arrived.
 VISITOR_MAP_SQL = """
 WITH links AS (
-    SELECT w.anonymous_id, pr.person_id, w.event_at AS linked_at, 'identify' AS via
+    SELECT w.anonymous_id, pr.person_id, w.event_at AS linked_at, w.delivery_date AS linked_on, 'identify' AS via
     FROM signals.web_events w
     JOIN identity.person_records pr ON pr.record_key = 'web_identify:' || w.event_id
     WHERE w.event_type = 'identify' AND w.anonymous_id IS NOT NULL
     UNION ALL
-    SELECT f.anonymous_id, pr.person_id, f.submitted_at, 'form_submit'
+    SELECT f.anonymous_id, pr.person_id, f.submitted_at, f.delivery_date, 'form_submit'
     FROM signals.form_leads f
     JOIN identity.person_records pr ON pr.record_key = 'form_leads:' || f.lead_id
     WHERE f.anonymous_id IS NOT NULL
@@ -357,6 +359,7 @@ WITH links AS (
 SELECT anonymous_id,
        arg_min(person_id, linked_at) AS person_id,
        min(linked_at) AS linked_at,
+       arg_min(linked_on, linked_at) AS linked_on,
        arg_min(via, linked_at) AS via,
        count(DISTINCT person_id) AS n_persons_claiming
 FROM links GROUP BY anonymous_id

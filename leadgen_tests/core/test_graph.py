@@ -72,17 +72,19 @@ def _activity_world(con: duckdb.DuckDBPyConnection) -> None:
         ('e3', 'v2', TIMESTAMP '2026-06-22 10:00:00', DATE '2026-06-22', '/'),
         ('e4', 'v3', TIMESTAMP '2026-06-23 10:00:00', DATE '2026-07-05', '/'),       -- delivered 12 days late
         ('e5', 'v4', TIMESTAMP '2026-06-24 10:00:00', DATE '2026-06-24', '/'),
-        ('e6', 'v5', TIMESTAMP '2026-04-01 10:00:00', DATE '2026-04-01', '/')        -- long before the window
+        ('e6', 'v5', TIMESTAMP '2026-04-01 10:00:00', DATE '2026-04-01', '/'),       -- long before the window
+        ('e7', 'v6', TIMESTAMP '2026-06-22 10:00:00', DATE '2026-06-22', '/')
     ) t(event_id, anonymous_id, event_at, delivery_date, page_path)""")
     con.execute("""CREATE TABLE identity.visitor_map AS SELECT * FROM (VALUES
-        ('v1', 'P1', TIMESTAMP '2026-06-21 10:05:00'),
-        ('v2', 'P2', TIMESTAMP '2026-06-22 09:00:00'),
-        ('v3', 'P3', TIMESTAMP '2026-06-23 09:00:00'),
-        ('v4', 'P4', TIMESTAMP '2026-07-10 09:00:00'),  -- identified only later
-        ('v5', 'P5', TIMESTAMP '2026-04-01 09:00:00')
-    ) t(anonymous_id, person_id, linked_at)""")
+        ('v1', 'P1', TIMESTAMP '2026-06-21 10:05:00', DATE '2026-06-21'),
+        ('v2', 'P2', TIMESTAMP '2026-06-22 09:00:00', DATE '2026-06-22'),
+        ('v3', 'P3', TIMESTAMP '2026-06-23 09:00:00', DATE '2026-06-23'),
+        ('v4', 'P4', TIMESTAMP '2026-07-10 09:00:00', DATE '2026-07-10'),  -- identified only later
+        ('v5', 'P5', TIMESTAMP '2026-04-01 09:00:00', DATE '2026-04-01'),
+        ('v6', 'P6', TIMESTAMP '2026-06-22 09:00:00', DATE '2026-07-03')   -- identified early, the call delivered late
+    ) t(anonymous_id, person_id, linked_at, linked_on)""")
     con.execute("""CREATE TABLE identity.account_matches AS SELECT * FROM (VALUES
-        ('P1', 'ACC'), ('P2', 'ACC'), ('P3', 'ACC'), ('P4', 'ACC'), ('P5', 'ACC')
+        ('P1', 'ACC'), ('P2', 'ACC'), ('P3', 'ACC'), ('P4', 'ACC'), ('P5', 'ACC'), ('P6', 'ACC')
     ) t(person_id, account_id)""")
     con.execute(f"CREATE TABLE identity.person_activity AS {graph.PERSON_ACTIVITY_SQL}")
 
@@ -92,19 +94,21 @@ def _committee_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[in
     return con.execute(
         """SELECT count(DISTINCT person_id), coalesce(sum(events), 0)
            FROM identity.person_activity JOIN identity.account_matches USING (person_id)
-           WHERE account_id = 'ACC' AND event_day >= ?::DATE - 30 AND event_day < ? AND link_day < ? AND delivery_date <= ?""",
-        [as_of, as_of, as_of, as_of],
+           WHERE account_id = 'ACC' AND event_day >= ?::DATE - 30 AND event_day < ? AND link_day < ?
+             AND link_delivered_on <= ? AND delivery_date <= ?""",
+        [as_of, as_of, as_of, as_of, as_of],
     ).fetchall()[0]
 
 
 def test_account_engagement_as_of_a_day_uses_only_what_was_known_then(con: duckdb.DuckDBPyConnection) -> None:
     _activity_world(con)
-    # on 25 June: P1 and P2 (P3's event arrives on 5 July, P4 is identified on 10 July, P5 is too old)
+    # on 25 June: P1 and P2 (P3's event arrives on 5 July, P4 is identified on 10 July, P5 is too
+    # old, and P6's identify call, made on 22 June, arrives only on 3 July)
     assert _committee_as_of(con, dt.date(2026, 6, 25)) == (2, 3)
-    # on 6 July the late delivery has arrived
-    assert _committee_as_of(con, dt.date(2026, 7, 6)) == (3, 4)
+    # on 6 July the late deliveries have arrived: P3's event and P6's identify call
+    assert _committee_as_of(con, dt.date(2026, 7, 6)) == (4, 5)
     # on 11 July P4 is known too: anonymous browsing before identification counts
-    assert _committee_as_of(con, dt.date(2026, 7, 11)) == (4, 5)
+    assert _committee_as_of(con, dt.date(2026, 7, 11)) == (5, 6)
     # P1's pricing view is kept per person and day
     assert con.execute("SELECT sum(pricing_views) FROM identity.person_activity WHERE person_id = 'P1'").fetchall() == [(1,)]
 
@@ -119,9 +123,10 @@ def test_buying_committees_are_as_of_the_day_after_the_latest_delivery(con: duck
     rows = con.sql(graph.BUYING_COMMITTEES_SQL).pl()
     assert rows.height == 1
     row = rows.row(0, named=True)
-    # latest delivery 5 July -> as of 6 July: P4 is not identified yet, P5 is out of the window
+    # latest delivery 5 July -> as of 6 July: P4 is not identified yet, P5 is out of the window,
+    # P6's late identify call has arrived
     assert row["as_of_day"] == dt.date(2026, 7, 6)
-    assert (row["committee_size_30d"], row["events_30d"], row["committee"]) == (3, 4, ["P1", "P2", "P3"])
+    assert (row["committee_size_30d"], row["events_30d"], row["committee"]) == (4, 5, ["P1", "P2", "P3", "P6"])
     assert (row["owner_id"], row["owned_since"], row["people_known"]) == ("rep2", dt.date(2026, 7, 1), 5)
 
 
