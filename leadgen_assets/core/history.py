@@ -149,8 +149,8 @@ def read(frame: pl.DataFrame, *, raw: bytes, file: str, label: str, created: str
         elif kind == "number":
             value = text.cast(pl.Float64, strict=False).alias(feature)
             reject(text.is_not_null() & value.is_null(), f"{column}: not a number (feature {feature})")
-        else:
-            value = text.str.to_lowercase().alias(feature)
+        else:  # a category keeps its spelling: "Managed IT" must meet the pipeline's "Managed IT"
+            value = text.alias(feature)
         columns[feature] = value
     why = pl.Series("reason", [None] * n, dtype=pl.Utf8)
     for r in reasons:  # the first reason a row fails is the one it is kept with

@@ -27,6 +27,7 @@ def export(n: int = 40) -> pl.DataFrame:
         "Company Size": [str(10 * (i % 7) + 1) for i in range(n)],
         "budget": ["5k+" if i % 3 else "<1k" for i in range(n)],
         "is_free_mail": ["yes" if i % 2 else "no" for i in range(n)],
+        "service_needed": ["Managed IT" if i % 2 else "Cybersecurity" for i in range(n)],
     })
 
 
@@ -38,7 +39,7 @@ def read(frame: pl.DataFrame, **kw) -> history.Imported:
 def test_feature_columns_are_typed_and_the_rest_left_out() -> None:
     got = read(export())
     assert got.rejects.height == 0
-    assert set(got.features) == {"pricing_views_30d", "employees", "budget", "is_free_mail"}
+    assert set(got.features) == {"pricing_views_30d", "employees", "budget", "is_free_mail", "service_needed"}
     assert got.left_out == ["Email"]
     leads = got.leads
     assert leads.height == 40 and int(leads["won"].sum()) == 10
@@ -47,6 +48,8 @@ def test_feature_columns_are_typed_and_the_rest_left_out() -> None:
     assert "Email" not in leads.columns and SECRET not in str(leads.to_dicts())
     # every catalogue feature is a column (so every import has the same shape); unmapped ones are empty
     assert leads["demo_requested"].null_count() == 40
+    # a category keeps its spelling, so it meets the pipeline's own values
+    assert set(leads["service_needed"]) == {"Managed IT", "Cybersecurity"}
     assert leads["lead_id"][0] == f"history:{got.import_id}:2" and leads["line"][0] == 2
 
 
