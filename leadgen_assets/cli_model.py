@@ -405,7 +405,10 @@ def import_history(
                     raise _fail(f"{history.name} was already imported on {seen[0][0]:%Y-%m-%d %H:%M} as import "
                                 f"{imported.import_id}; nothing changed. `leadgen model imports` lists imports")
                 w.con.execute(f"DELETE FROM {hist.IMPORTS} WHERE import_id = ?", [imported.import_id])
-            w.append(hist.HISTORY, imported.leads)
+            leads = imported.leads
+            if w.table_exists(hist.HISTORY):  # a feature since removed from the catalogue stays, empty for this import
+                leads = pl.concat([w.con.sql(f"SELECT * FROM {hist.HISTORY} LIMIT 0").pl(), leads], how="diagonal_relaxed")
+            w.append(hist.HISTORY, leads)
             if imported.rejects.height:
                 w.append(hist.REJECTS, imported.rejects)
             w.append(hist.IMPORTS, pl.DataFrame([{

@@ -120,8 +120,12 @@ def test_the_cli_imports_once_lists_and_removes(tmp_path: Path, monkeypatch: pyt
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     assert con.execute(f"SELECT count(*) FROM {history.HISTORY}").fetchall()[0][0] == 0
     con.close()
-    # removed, the same file can be imported again
-    assert runner.invoke(app, args).exit_code == 0
+    # removed, the same file can be imported again, also after a feature left the catalogue
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(f"ALTER TABLE {history.HISTORY} ADD COLUMN retired_feature DOUBLE")
+    con.close()
+    again_after_remove = runner.invoke(app, args)
+    assert again_after_remove.exit_code == 0, again_after_remove.output
     for out in (first.output, again.output, listed.output, removed.output):
         assert SECRET not in out
 
