@@ -413,7 +413,7 @@ def import_history(
                 w.append(hist.REJECTS, imported.rejects)
             w.append(hist.IMPORTS, pl.DataFrame([{
                 "import_id": imported.import_id, "file": history.name, "format": kind,
-                "imported_at": dt.datetime.fromisoformat(str(info["imported_at"])), "removed_at": None,
+                "imported_at": info["imported_at"], "removed_at": None,
                 "accepted": info["accepted"], "rejected": info["rejected"], "conversions": info["conversions"],
                 "first_day": imported.leads["delivery_date"].min(), "last_day": imported.leads["delivery_date"].max(),
                 "features": ", ".join(imported.features), "label_column": label, "created_column": created,

@@ -203,5 +203,5 @@ def describe(imported: Imported) -> dict[str, object]:
         "last_day": str(leads["delivery_date"].max()) if leads.height else None,
         "features": imported.features,
         "left_out": imported.left_out,
-        "imported_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+        "imported_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
     }

@@ -487,13 +487,14 @@ def train(
     else:
         early, late = _split(y[cal_idx], 0.5, rng)
         early, late = cal_idx[early], cal_idx[late]
+    late = np.sort(late)  # the quantile is over the set: row order does not matter
     z_conformal = z_normal
     if members and y[early].min() != y[early].max():
         cal_score = shrunk(booster)  # in cal_idx order, and cal_idx is sorted
         a1, b1 = _platt(cal_score[np.searchsorted(cal_idx, early)], y[early])
         point = a1 * cal_score[np.searchsorted(cal_idx, late)] + b1
-        s = model.score(frame[np.sort(late)], prior_logit[np.sort(late)])
-        sd = ((s.logit - logit(s.low)) / model.z)[np.argsort(np.argsort(late))]
+        s = model.score(frame[late], prior_logit[late])
+        sd = (s.logit - logit(s.low)) / model.z
         z_conformal = _conformal_z(point, sd, y[late], cfg.interval_level)
     model.z = max(z_normal, z_conformal)
     model.training = {

@@ -165,7 +165,8 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(rows)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """``{column: DuckDB type}`` of a stored table, in column order (empty when it does not exist)."""
     schema, name = _split(table)
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -316,7 +317,7 @@ class Writer:
             n_in = self._count(self._INCOMING)
             incoming = self._incoming_columns()
             with self._tx():
-                if derived and self.table_exists(table) and schema_changes(_columns(self.con, table), incoming):
+                if derived and self.table_exists(table) and schema_changes(table_columns(self.con, table), incoming):
                     self.drop_table(table)
                 created = self._ensure_table(table, incoming)
                 existing_rows = 0 if created else self._count(table)
@@ -407,7 +408,7 @@ class Writer:
         started = time.perf_counter()
         if not self.table_exists(staged):  # nothing was staged
             return WriteReport(table, 0, 0, 0.0)
-        incoming = _columns(self.con, staged)
+        incoming = table_columns(self.con, staged)
         where, params = _in_predicate(slice_)
         (n_in, outside) = self.con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE NOT coalesce({where}, false)) FROM {qualified(staged)}", params
@@ -471,7 +472,7 @@ class Writer:
         schema, _ = _split(table)
         known = self._schemas.get(table)
         if known is None and _table_exists(self.con, table):
-            known = self._schemas[table] = _columns(self.con, table)
+            known = self._schemas[table] = table_columns(self.con, table)
         if known is not None:
             changes = schema_changes(known, incoming)
             if changes and all(c.change == "added" for c in changes):

@@ -22,7 +22,7 @@ from leadgen_assets.core import charts, evaluation, history, registry, rules, sc
 from leadgen_assets.core import features as feature_logic
 from leadgen_assets.core import model as learned
 from leadgen_assets.defs.common import WarehouseResource, layer_asset, markdown_table, write_metadata
-from leadgen_assets.storage.warehouse import qualified
+from leadgen_assets.storage.warehouse import qualified, table_columns
 
 MODEL_VERSIONS = dg.DynamicPartitionsDefinition(name="model_versions")
 
@@ -95,13 +95,8 @@ def _history_select(w) -> Optional[str]:  # noqa: ANN001
     """The imported history's rows for the training set, or None when nothing is imported."""
     if not w.table_exists(history.HISTORY):
         return None
-    types = dict(w.con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'features' "
-        "AND table_name = 'lead_features'").fetchall())
-    imported = [r[0] for r in w.con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'models' AND table_name = 'history_leads'"
-    ).fetchall()]
-    return history.history_select_sql(imported, types)
+    return history.history_select_sql(list(table_columns(w.con, history.HISTORY)),
+                                      table_columns(w.con, "features.lead_features"))
 
 
 def _prepared(frame: pl.DataFrame, rule_model: rules.RuleModel) -> tuple[pl.DataFrame, np.ndarray]:

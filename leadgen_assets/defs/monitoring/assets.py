@@ -20,7 +20,7 @@ from leadgen_assets.defs.common import (
 )
 from leadgen_assets.defs.sources.assets import SOURCES
 from leadgen_assets.settings import start_date
-from leadgen_assets.storage.warehouse import qualified, quote_ident
+from leadgen_assets.storage.warehouse import qualified, quote_ident, table_columns
 
 # Score histogram bins over rule points; the last bin is open-ended.
 POINT_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 100, 120]
@@ -234,9 +234,7 @@ def score_psi_under_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResu
 def _model_features(con: Any, first: dt.date, last: dt.date, version: str) -> pl.DataFrame:
     """The model's features (and delivery day) of the leads the model scores, delivered from
     ``first`` to ``last``: disqualified leads never reach it, so they are left out here too."""
-    stored = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' AND table_name = 'lead_features'"
-    ).fetchall()}
+    stored = table_columns(con, "features.lead_features")
     columns = ", ".join(f"f.{quote_ident(c)}" for c in training.MODEL_FEATURES if c in stored)
     return con.sql(
         f"SELECT f.delivery_date, {columns} FROM features.lead_features f "
@@ -310,22 +308,22 @@ def feature_drift(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     f"{FEATURE_DRIFT_PSI} (a window of fewer than {FEATURE_DRIFT_MIN_LEADS} leads is too small to call drift).",
 )
 def feature_psi_under_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    store = warehouse.store()
-    present = set(store.query(
-        "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables "
-        "WHERE table_schema IN ('monitoring', 'models')")["t"].to_list())
-    champion = None
-    if "models.lifecycle" in present:  # read-only: the latest decision names the champion
-        last = store.query(registry.CHAMPION_SQL)
-        champion = last["model_version"][0] if last.height and last["model_version"][0] != registry.RULES else None
+    champion, latest = None, pl.DataFrame()
+    with warehouse.store().reader() as con:  # one read-only look: today's champion and the latest drift rows
+        present = {f"{r[0]}.{r[1]}" for r in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('monitoring', 'models')"
+        ).fetchall()}
+        if "models.lifecycle" in present:  # the latest decision names the champion
+            last = con.execute(registry.CHAMPION_SQL).fetchall()
+            champion = last[0][0] if last and last[0][0] != registry.RULES else None
+        if champion is not None and "monitoring.feature_drift" in present:
+            latest = con.sql(
+                "SELECT delivery_date, feature, psi_window, window_leads, reference FROM monitoring.feature_drift "
+                "WHERE psi_window IS NOT NULL AND delivery_date = "
+                "(SELECT max(delivery_date) FROM monitoring.feature_drift WHERE psi_window IS NOT NULL)").pl()
     if champion is None or "monitoring.feature_drift" not in present:
         return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={
             "measured": False, "why": "no learned model is champion; the rule model's drift is score_drift's check"})
-    latest = store.query(
-        "SELECT delivery_date, feature, psi_window, window_leads, reference FROM monitoring.feature_drift "
-        "WHERE psi_window IS NOT NULL AND delivery_date = "
-        "(SELECT max(delivery_date) FROM monitoring.feature_drift WHERE psi_window IS NOT NULL)"
-    )
     if not latest.height or latest["reference"][0] != f"model {champion}":
         return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata={
             "measured": False, "why": f"feature drift against champion {champion} has not been measured yet; "

@@ -10,6 +10,7 @@ from leadgen_assets.core import features as feature_logic
 from leadgen_assets.core import model as learned
 from leadgen_assets.core import registry, rules
 from leadgen_assets.core import scoring as logic
+from leadgen_assets.storage.warehouse import table_columns
 from leadgen_assets.defs.common import (
     WarehouseResource,
     day_batches,
@@ -54,9 +55,7 @@ def _champion(con) -> tuple[Optional[learned.Model], Optional[str]]:  # noqa: AN
 
 def _stored_columns(con) -> set[str]:  # noqa: ANN001
     """The columns of the stored features: every feature set's, old and current."""
-    return {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' AND table_name = 'lead_features'"
-    ).fetchall()}
+    return set(table_columns(con, "features.lead_features"))
 
 
 def _features(con, batch: list, version: str) -> pl.DataFrame:  # noqa: ANN001
@@ -82,7 +81,7 @@ def score_batch(con, batch: list, current: str, rule_model: rules.RuleModel,  # 
     trained_on = model.training.get("feature_set_version") if model is not None else None
     if model is None or trained_on in (None, current):
         return logic.score(_features(con, batch, current), rule_model, model), []
-    own = _own_features(con, batch, model, current)
+    own = _features(con, batch, trained_on)
     covered = set(own["delivery_date"].unique().to_list())
     others = _features(con, batch, current).filter(~pl.col("delivery_date").is_in(covered))
     rest = sorted(set(others["delivery_date"].unique().to_list()))
